@@ -1,0 +1,18 @@
+// The contract between the data pipeline (sampler) and the training loop.
+// Pixels are float32 in [0, 1], NHWC, RGB (3 channels).
+
+export interface PatchBatch {
+  degraded: Float32Array;
+  clean: Float32Array;
+  batch: number;
+  height: number;
+  width: number;
+  channels: 3;
+}
+
+export interface PatchSampler {
+  /** Resolves with the next batch; prefetching happens behind this call. */
+  nextBatch(signal?: AbortSignal): Promise<PatchBatch>;
+  /** Stops prefetching and frees buffers. */
+  close(): Promise<void>;
+}

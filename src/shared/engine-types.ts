@@ -1,0 +1,23 @@
+// Names shared by the engine, the services, the CLI and the UI. Zod schemas are the single source of truth;
+// TypeScript types are inferred from them.
+import { z } from 'zod';
+
+export const BackendNameSchema = z.enum(['tensorflow', 'wasm', 'cpu']);
+export type BackendName = z.infer<typeof BackendNameSchema>;
+
+export const BackendPreferenceSchema = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']);
+export type BackendPreference = z.infer<typeof BackendPreferenceSchema>;
+
+export const BackendStatusSchema = z.object({
+  /** The backend the engine runs on now. */
+  backend: BackendNameSchema,
+  /** Every backend that loads on this machine, best first. */
+  backends: z.array(BackendNameSchema),
+  /** Threads the backend uses for its kernels. */
+  threads: z.number().int().positive(),
+  /** The GPU's name when the tensorflow backend runs on CUDA, else null. */
+  gpu: z.string().nullable(),
+  /** Why backends that were tried did not load (backend name → reason). */
+  unavailable: z.record(z.string(), z.string()),
+});
+export type BackendStatus = z.infer<typeof BackendStatusSchema>;
