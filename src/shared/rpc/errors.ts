@@ -59,7 +59,7 @@ export function toErrorEnvelope(error: unknown): ErrorEnvelope {
   if (error instanceof StudioError) return error.toEnvelope();
   if (isAbortError(error)) return { code: 'CANCELLED', message: 'The operation was cancelled.' };
   const message = error instanceof Error ? error.message : String(error);
-  if (/out of memory|OOM|allocation failed/i.test(message)) {
+  if (/\bout of memory\b|\bOOM\b|allocation failed/i.test(message)) {
     return { code: 'OUT_OF_MEMORY', message: `Ran out of memory: ${message}` };
   }
   return { code: 'INTERNAL', message: message || 'Unexpected error.' };

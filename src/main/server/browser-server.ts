@@ -1,0 +1,172 @@
+// Browser mode: the renderer served on 127.0.0.1 with a random token, talking to the same services over a
+// WebSocket. Every HTTP request and socket must carry the token (query `token`, or the cookie set when the
+// page is first opened with it); the Host and Origin headers must name this server (DNS rebinding, CSWSH).
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, relative, isAbsolute } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { studioContract } from '../../shared/contract';
+import { StudioError, toErrorEnvelope } from '../../shared/rpc/errors';
+import { serveRpc, type RpcConnection } from '../../shared/rpc/server';
+import type { FolderAccess } from '../security/folder-access';
+import type { StudioServices } from '../services';
+import { MAX_MESSAGE_BYTES, webSocketTransport } from '../transport/websocket';
+import { contentSecurityPolicy } from '../security/csp';
+
+export interface BrowserServerOptions {
+  services: StudioServices;
+  folders: FolderAccess;
+  rendererDir: string;
+  port?: number;
+  token?: string;
+}
+
+export interface BrowserServer {
+  url: string;
+  port: number;
+  token: string;
+  connections(): RpcConnection[];
+  close(): Promise<void>;
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.avif': 'image/avif',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+  '.bmp': 'image/bmp',
+  '.ico': 'image/x-icon',
+  '.wasm': 'application/wasm',
+  '.woff2': 'font/woff2',
+};
+
+const COOKIE = 'studio_token';
+
+export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const tokenBytes = Buffer.from(token);
+  const connections = new Set<RpcConnection>();
+  let port = 0;
+
+  const tokenMatches = (candidate: string | null | undefined): boolean => {
+    if (!candidate) return false;
+    const bytes = Buffer.from(candidate);
+    return bytes.length === tokenBytes.length && timingSafeEqual(bytes, tokenBytes);
+  };
+  const requestToken = (req: IncomingMessage, url: URL): string | null => {
+    const fromQuery = url.searchParams.get('token');
+    if (fromQuery) return fromQuery;
+    const cookie = req.headers.cookie ?? '';
+    const match = cookie.split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`));
+    return match ? decodeURIComponent(match.slice(COOKIE.length + 1)) : null;
+  };
+  const hostAllowed = (req: IncomingMessage): boolean =>
+    req.headers.host === `127.0.0.1:${port}` || req.headers.host === `localhost:${port}`;
+  const originAllowed = (req: IncomingMessage): boolean => {
+    const origin = req.headers.origin;
+    return !origin || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
+  };
+
+  const securityHeaders = (res: ServerResponse): void => {
+    res.setHeader('Content-Security-Policy', contentSecurityPolicy({ connect: [`ws://127.0.0.1:${port}`, `ws://localhost:${port}`] }));
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Cache-Control', 'no-store');
+  };
+
+  const sendError = (res: ServerResponse, status: number, error: unknown): void => {
+    const envelope = toErrorEnvelope(error);
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ error: envelope }));
+  };
+
+  const sendFile = async (res: ServerResponse, file: string): Promise<void> => {
+    const info = await stat(file);
+    res.writeHead(200, {
+      'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Length': info.size,
+    });
+    createReadStream(file).pipe(res);
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      securityHeaders(res);
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (!hostAllowed(req)) return sendError(res, 403, new StudioError('UNAUTHORIZED', 'Unknown host.'));
+      const presented = requestToken(req, url);
+      if (!tokenMatches(presented)) {
+        return sendError(res, 401, new StudioError('UNAUTHORIZED', 'Open the studio with the address it printed (it carries the access token).'));
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        return sendError(res, 405, new StudioError('BAD_INPUT', 'Only GET is served.'));
+      }
+      if (url.searchParams.get('token')) {
+        res.setHeader('Set-Cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
+      }
+      try {
+        if (url.pathname === '/image') {
+          const file = await options.folders.resolveFile(url.searchParams.get('path') ?? '');
+          return await sendFile(res, file);
+        }
+        const relativePath = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+        const file = normalize(join(options.rendererDir, relativePath));
+        const rel = relative(options.rendererDir, file);
+        if (rel.startsWith('..') || isAbsolute(rel)) throw new StudioError('FORBIDDEN_PATH', 'Outside the app.');
+        return await sendFile(res, file);
+      } catch (error) {
+        const code = error instanceof StudioError ? error.code : (error as NodeJS.ErrnoException).code;
+        const status = code === 'FORBIDDEN_PATH' ? 403 : code === 'NOT_FOUND' || code === 'ENOENT' ? 404 : 500;
+        return sendError(res, status, status === 404 && !(error instanceof StudioError) ? new StudioError('NOT_FOUND', 'Not found.') : error);
+      }
+    })();
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/rpc' || !hostAllowed(req) || !originAllowed(req) || !tokenMatches(requestToken(req, url))) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const transport = webSocketTransport(ws);
+      const connection = serveRpc(transport, studioContract, options.services.handlers, options.services.events);
+      connections.add(connection);
+      transport.onClose(() => connections.delete(connection));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
+    connections: () => [...connections],
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,146 @@
+// Owns the engine: starts it on the first request, turns its death into a clear error for the request in
+// flight, and starts a fresh one on the next request. The app never waits on the engine's thread.
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RpcClient, type CallOptions } from '../../shared/rpc/client';
+import type { EngineState } from '../../shared/contract';
+import type { InputOf, MethodName, OutputOf, Transport } from '../../shared/rpc/protocol';
+import { createMemoryPair } from '../../shared/rpc/memory';
+import { serveRpc } from '../../shared/rpc/server';
+import { childTransport, forkedChild, type ChildLike } from '../transport/process-channel';
+import { engineContract, type EngineContract } from '../engine/contract';
+
+/** Starts one engine and returns its transport; `exitInfo` tells how it ended (for the error message). */
+export type EngineLauncher = () => { transport: Transport; pid?: number; exitInfo: () => string | null };
+
+export interface EngineEntry {
+  entry: string;
+  execArgv: string[];
+}
+
+/** Where the engine's entry file is: the TypeScript source under tsx, or the built bundle. */
+export function engineEntry(): EngineEntry {
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (import.meta.url.endsWith('.ts')) {
+    return { entry: resolve(here, '../engine/process.ts'), execArgv: ['--import', 'tsx'] };
+  }
+  for (const candidate of [join(here, 'engine.js'), join(here, '..', 'engine.js')]) {
+    if (existsSync(candidate)) return { entry: candidate, execArgv: [] };
+  }
+  throw new Error(`The engine bundle (engine.js) is missing next to ${here}. Run \`npm run build\`.`);
+}
+
+/** Describes how a child ended, for the error the in-flight request gets. */
+function exitDescription(code: number | null, signal: string | null): string {
+  return signal ? `killed by ${signal}` : `exit code ${code}`;
+}
+
+export function launcherFromChild(start: () => ChildLike): EngineLauncher {
+  return () => {
+    const child = start();
+    let exit: string | null = null;
+    child.onExit((code, signal) => {
+      exit = exitDescription(code, signal);
+    });
+    return { transport: childTransport(child), pid: child.pid, exitInfo: () => exit };
+  };
+}
+
+/**
+ * The engine's environment: the backend preference of the settings unless STUDIO_BACKEND is set
+ * (a flag or the environment wins over a saved setting).
+ */
+export function engineEnv(preference: () => string): NodeJS.ProcessEnv {
+  return process.env.STUDIO_BACKEND ? process.env : { ...process.env, STUDIO_BACKEND: preference() };
+}
+
+/** The engine as a Node child process (browser mode, tests). */
+export function forkLauncher(env: () => NodeJS.ProcessEnv = () => process.env): EngineLauncher {
+  return launcherFromChild(() => {
+    const { entry, execArgv } = engineEntry();
+    const child = fork(entry, [], { execArgv, env: env(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return forkedChild(child);
+  });
+}
+
+/** The engine inside this process (the CLI): same protocol over an in-memory pair, no extra process. */
+export async function inProcessLauncher(): Promise<EngineLauncher> {
+  const { createEngineHandlers } = await import('../engine/handlers');
+  return () => {
+    const [hostSide, engineSide] = createMemoryPair();
+    serveRpc(engineSide, engineContract, createEngineHandlers());
+    return { transport: hostSide, exitInfo: () => null };
+  };
+}
+
+export class EngineHost {
+  private client: RpcClient<EngineContract> | null = null;
+  private readonly listeners = new Set<(state: EngineState) => void>();
+  private current: EngineState = { state: 'stopped', backend: null, message: 'The engine starts on first use.' };
+
+  constructor(private readonly launch: EngineLauncher) {}
+
+  get state(): EngineState {
+    return this.current;
+  }
+
+  onState(listener: (state: EngineState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async call<M extends MethodName<EngineContract>>(
+    method: M,
+    input: InputOf<EngineContract, M>,
+    options?: CallOptions,
+  ): Promise<OutputOf<EngineContract, M>> {
+    const result = await this.connect().call(method, input, options);
+    if (method === 'engine.info' || method === 'engine.setBackend') {
+      const backend = (result as { backend: EngineState['backend'] }).backend;
+      this.setState({ state: 'ready', backend, message: `Engine ready on ${backend}.` });
+    }
+    return result;
+  }
+
+  /** Stops the engine (app quit, tests). */
+  dispose(): void {
+    this.client?.close();
+    this.client = null;
+    this.setState({ state: 'stopped', backend: null, message: 'The engine is stopped.' });
+  }
+
+  private connect(): RpcClient<EngineContract> {
+    if (this.client && !this.client.isClosed) return this.client;
+    const { transport, exitInfo } = this.launch();
+    let disposed = false;
+    const client = new RpcClient<EngineContract>(transport, {
+      closedError: () => ({
+        code: 'ENGINE_CRASHED',
+        message: `The engine stopped unexpectedly (${exitInfo() ?? 'connection lost'}). The request failed; the engine restarts on the next one.`,
+      }),
+    });
+    transport.onClose(() => {
+      if (disposed || this.client !== client) return;
+      this.setState({
+        state: 'crashed',
+        backend: null,
+        message: `The engine stopped (${exitInfo() ?? 'connection lost'}); it restarts on the next request.`,
+      });
+    });
+    const originalClose = client.close.bind(client);
+    client.close = () => {
+      disposed = true;
+      originalClose();
+    };
+    this.client = client;
+    this.setState({ state: 'starting', backend: null, message: 'Starting the engine…' });
+    return client;
+  }
+
+  private setState(state: EngineState): void {
+    this.current = state;
+    for (const l of this.listeners) l(state);
+  }
+}

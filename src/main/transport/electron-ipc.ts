@@ -1,0 +1,57 @@
+// The protocol over Electron IPC, main side. One Transport per window's webContents; every message's sender
+// frame is checked to be our own top frame loaded from app://, so no other page or iframe can speak.
+import { ipcMain, type IpcMainEvent, type WebContents } from 'electron';
+import { IPC_CHANNEL } from '../../shared/bridge';
+import type { Message, Transport } from '../../shared/rpc/protocol';
+
+export const APP_ORIGIN = 'app://studio';
+
+export function isTrustedSender(event: IpcMainEvent, contents: WebContents): boolean {
+  const frame = event.senderFrame;
+  if (!frame || event.sender !== contents) return false;
+  if (frame !== contents.mainFrame) return false;
+  try {
+    return new URL(frame.url).origin === APP_ORIGIN || frame.url.startsWith(`${APP_ORIGIN}/`);
+  } catch {
+    return false;
+  }
+}
+
+export function electronTransport(contents: WebContents): Transport {
+  const messageListeners = new Set<(m: unknown) => void>();
+  const closeListeners = new Set<() => void>();
+  let closed = false;
+  const onIpc = (event: IpcMainEvent, message: unknown): void => {
+    if (!isTrustedSender(event, contents)) return;
+    for (const l of messageListeners) l(message);
+  };
+  // A reload or navigation starts a new page: its subscriptions must not outlive the old one.
+  const onNavigate = (details: { isMainFrame: boolean; isSameDocument: boolean }): void => {
+    if (details.isMainFrame && !details.isSameDocument) close();
+  };
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    ipcMain.removeListener(IPC_CHANNEL, onIpc);
+    contents.removeListener('did-start-navigation', onNavigate);
+    contents.removeListener('destroyed', close);
+    for (const l of [...closeListeners]) l();
+  };
+  ipcMain.on(IPC_CHANNEL, onIpc);
+  contents.on('did-start-navigation', onNavigate);
+  contents.once('destroyed', close);
+  return {
+    send(message: Message) {
+      if (!closed && !contents.isDestroyed()) contents.send(IPC_CHANNEL, message);
+    },
+    onMessage(l) {
+      messageListeners.add(l);
+      return () => messageListeners.delete(l);
+    },
+    onClose(l) {
+      closeListeners.add(l);
+      return () => closeListeners.delete(l);
+    },
+    close,
+  };
+}
