@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
 
-// Three builds: main (the app and the engine process entry), preload (CommonJS: sandboxed preloads cannot
+// Three builds: main (the app, the engine process entry and the `studio` CLI), preload (CommonJS: sandboxed preloads cannot
 // be ES modules), renderer (Vue).
 export default defineConfig({
   main: {
@@ -12,6 +12,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           engine: resolve(__dirname, 'src/main/engine/process.ts'),
+          cli: resolve(__dirname, 'src/main/cli/index.ts'),
         },
         // Optional dependency: absent where its install failed; loaded at run time when present.
         external: ['@tensorflow/tfjs-node-gpu'],

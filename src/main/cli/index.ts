@@ -2,6 +2,7 @@
 // `studio <command> …`: the command-line face of the studio. Same services, same validation, same errors
 // as the app. Exit codes: 0 success, 1 a failure the user can act on, 2 bad usage.
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { StudioError, toErrorEnvelope } from '../../shared/rpc/errors';
 import type { CliIO } from './command';
 import { commands } from './commands';
@@ -61,9 +62,9 @@ function isUsageError(error: unknown): boolean {
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
 
-export { parseArgs };
 
-const invokedDirectly = process.argv[1] && /cli[\\/]index\.(ts|js)$|cli\.js$|studio(\.js)?$/.test(process.argv[1]);
+// Run when this file is the program (tsx src/main/cli/index.ts, node out/main/cli.js), not when imported.
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => {

@@ -43,7 +43,7 @@ function threadsOf(name: BackendName): number {
 }
 
 export function resolvePreference(value: string | undefined): BackendPreference {
-  const parsed = BackendPreferenceSchema.safeParse(value ?? 'auto');
+  const parsed = BackendPreferenceSchema.safeParse(value || 'auto');
   if (!parsed.success) {
     throw new StudioError('BAD_INPUT', `Unknown backend "${value}". Choose auto, tensorflow, wasm or cpu.`);
   }

@@ -1,0 +1,75 @@
+// End to end in Debian Chromium against browser mode: the app loads, the views are reachable, the status
+// bar shows the engine backend, settings survive a reload. Screenshots land in test-results/screenshots.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startBrowserMode, type BrowserMode } from '../../src/main/server';
+import { launchChromium, SCREENSHOTS, watchErrors } from '../helpers/browser';
+import { tempDir } from '../helpers/fixtures';
+
+let mode: BrowserMode;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+let cleanup: () => Promise<void>;
+
+before(async () => {
+  const tmp = await tempDir();
+  cleanup = tmp.cleanup;
+  process.env.STUDIO_HOME = join(tmp.dir, 'home');
+  delete process.env.STUDIO_BACKEND;
+  await mkdir(SCREENSHOTS, { recursive: true });
+  mode = await startBrowserMode();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+  errors = watchErrors(page);
+});
+
+after(async () => {
+  await browser?.close();
+  await mode?.stop();
+  await cleanup?.();
+});
+
+test('the studio loads and the status bar shows the engine backend', async () => {
+  await page.goto(mode.server.url);
+  await page.getByTestId('view-restore').waitFor();
+  const backend = page.getByTestId('status-backend');
+  await page.waitForFunction(() => /wasm|cpu|tensorflow/.test(document.querySelector('[data-testid=status-backend]')?.textContent ?? ''), null, {
+    timeout: 30_000,
+  });
+  assert.match((await backend.textContent()) ?? '', /^wasm · \d+ threads?$/);
+  await page.screenshot({ path: join(SCREENSHOTS, 'shell-restore.png') });
+});
+
+test('navigation reaches every view', async () => {
+  for (const [nav, view, heading] of [
+    ['nav-compare', 'view-compare', 'Compare'],
+    ['nav-train', 'view-train', 'Train'],
+    ['nav-models', 'view-models', 'Models'],
+    ['nav-settings', 'view-settings', 'Settings'],
+    ['nav-restore', 'view-restore', 'Restore'],
+  ] as const) {
+    await page.getByTestId(nav).click();
+    await page.getByTestId(view).waitFor();
+    assert.equal(await page.locator('h1').textContent(), heading);
+    assert.match(page.url(), new RegExp(`#/${heading.toLowerCase()}$`));
+  }
+});
+
+test('a setting changed in Settings is kept after a reload', async () => {
+  await page.getByTestId('nav-settings').click();
+  await page.getByTestId('setting-theme').selectOption('dark');
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+  await page.screenshot({ path: join(SCREENSHOTS, 'shell-settings-dark.png') });
+  await page.reload();
+  await page.getByTestId('view-settings').waitFor();
+  await page.waitForFunction(() => (document.querySelector('[data-testid=setting-theme]') as HTMLSelectElement | null)?.value === 'dark');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+});
+
+test('the page raised no errors (CSP violations included)', () => {
+  assert.deepEqual(errors, []);
+});

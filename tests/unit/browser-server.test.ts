@@ -1,0 +1,186 @@
+// Browser mode's gate: no token, no access (HTTP and WebSocket); the image route serves only files under
+// the folders the user opened, whatever tricks the path plays.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { startBrowserServer, type BrowserServer } from '../../src/main/server/browser-server';
+import { FolderAccess } from '../../src/main/security/folder-access';
+import { createStudioServices } from '../../src/main/services';
+import { EngineHost, inProcessLauncher } from '../../src/main/services/engine-host';
+import { JobRegistry } from '../../src/main/services/jobs';
+import { SettingsStore } from '../../src/main/services/settings';
+import { RpcClient } from '../../src/shared/rpc/client';
+import type { StudioContract } from '../../src/shared/contract';
+import { webSocketTransport } from '../../src/main/transport/websocket';
+import { tempDir, writeTestImage } from '../helpers/fixtures';
+
+let server: BrowserServer;
+let engine: EngineHost;
+let root: string;
+let cleanup: () => Promise<void>;
+let photo: string;
+let photoBytes: Buffer;
+
+before(async () => {
+  ({ dir: root, cleanup } = await tempDir());
+  process.env.STUDIO_HOME = join(root, 'home');
+  process.env.STUDIO_BACKEND = 'cpu';
+  const ui = join(root, 'ui');
+  await mkdir(join(ui, 'assets'), { recursive: true });
+  await writeFile(join(ui, 'index.html'), '<!doctype html><title>studio</title>');
+  await writeFile(join(ui, 'assets', 'app.js'), 'console.log(1)');
+  await mkdir(join(root, 'photos', 'sub'), { recursive: true });
+  await mkdir(join(root, 'secret'), { recursive: true });
+  photo = join(root, 'photos', 'sub', 'a.png');
+  photoBytes = await writeTestImage(photo);
+  await writeTestImage(join(root, 'secret', 'private.png'));
+  await writeFile(join(root, 'photos-evil.txt'), 'sibling with a shared prefix');
+  await symlink(join(root, 'secret', 'private.png'), join(root, 'photos', 'link.png'));
+  await symlink(join(root, 'secret'), join(root, 'photos', 'linkdir'));
+
+  engine = new EngineHost(await inProcessLauncher());
+  const folders = new FolderAccess();
+  await folders.allow(join(root, 'photos'));
+  const services = createStudioServices({
+    mode: 'browser',
+    engine,
+    settings: SettingsStore.inDataDir(join(root, 'home')),
+    folders,
+    jobs: new JobRegistry(),
+  });
+  server = await startBrowserServer({ services, folders, rendererDir: ui });
+});
+
+after(async () => {
+  await server.close();
+  engine.dispose();
+  await cleanup();
+});
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** A raw GET, so the path reaches the server exactly as written (no client-side normalisation). */
+function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.port, path, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const withToken = (path: string): string => `${path}${path.includes('?') ? '&' : '?'}token=${server.token}`;
+const image = (path: string): string => withToken(`/image?path=${encodeURIComponent(path)}`);
+
+test('prints a loopback address carrying the token', () => {
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,}$/);
+});
+
+test('HTTP without the token, or with a wrong one, is refused with 401', async () => {
+  assert.equal((await get('/')).status, 401);
+  assert.equal((await get('/assets/app.js')).status, 401);
+  assert.equal((await get(`/?token=${server.token.slice(0, -1)}x`)).status, 401);
+  assert.equal((await get(`/image?path=${encodeURIComponent(photo)}`)).status, 401);
+  assert.equal((await get('/', { cookie: 'studio_token=nope' })).status, 401);
+});
+
+test('with the token the page loads, sets a strict cookie and a CSP; the cookie then suffices', async () => {
+  const page = await get(withToken('/'));
+  assert.equal(page.status, 200);
+  assert.match(page.body.toString(), /studio/);
+  assert.match(String(page.headers['content-security-policy']), /default-src 'none'; script-src 'self'/);
+  const cookie = String(page.headers['set-cookie']);
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Strict/);
+  const asset = await get('/assets/app.js', { cookie: cookie.split(';')[0]! });
+  assert.equal(asset.status, 200);
+  assert.match(String(asset.headers['content-type']), /javascript/);
+});
+
+test('a foreign Host header is refused (DNS rebinding)', async () => {
+  assert.equal((await get(withToken('/'), { host: `evil.example:${server.port}` })).status, 403);
+});
+
+test('only GET is served', async () => {
+  assert.equal((await get(withToken('/'), {}, 'POST')).status, 405);
+});
+
+test('the image route serves files under an opened folder', async () => {
+  const res = await get(image(photo));
+  assert.equal(res.status, 200);
+  assert.equal(res.headers['content-type'], 'image/png');
+  assert.deepEqual(res.body, await readFile(photo));
+  assert.deepEqual(res.body, photoBytes);
+});
+
+test('the image route refuses traversal, absolute paths outside, symlinks out and encoded tricks', async () => {
+  const attempts = [
+    join(root, 'photos', '..', 'secret', 'private.png'),
+    `${root}/photos/sub/../../secret/private.png`,
+    join(root, 'secret', 'private.png'),
+    '/etc/passwd',
+    join(root, 'photos', 'link.png'),
+    join(root, 'photos', 'linkdir', 'private.png'),
+    join(root, 'photos-evil.txt'),
+    'photos/sub/a.png',
+    '../secret/private.png',
+  ];
+  for (const path of attempts) {
+    const res = await get(image(path));
+    assert.equal(res.status, 403, `${path} must be refused, got ${res.status}`);
+    assert.ok(!res.body.includes(Buffer.from('PNG')), `${path} leaked bytes`);
+  }
+  // Double-encoded and raw traversal in the query, and traversal in the page path.
+  const raw = [
+    withToken(`/image?path=${root}/photos/%2e%2e/secret/private.png`),
+    withToken(`/image?path=${encodeURIComponent(encodeURIComponent(join(root, 'secret', 'private.png')))}`),
+    withToken(`/image?path=${encodeURIComponent(join(root, 'photos', 'sub', 'a.png'))}%00.png`),
+  ];
+  for (const path of raw) {
+    const res = await get(path);
+    assert.ok(res.status === 403 || res.status === 404, `${path} must be refused, got ${res.status}`);
+  }
+  for (const path of ['/../../../etc/passwd', '/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd', '/%2e%2e%2fsecret']) {
+    const res = await get(withToken(path));
+    assert.ok(res.status === 403 || res.status === 404, `${path} must be refused, got ${res.status}`);
+    assert.ok(!res.body.toString().includes('root:'), `${path} leaked a system file`);
+  }
+});
+
+function openSocket(query: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/rpc${query}`, { headers });
+    socket.once('open', () => resolve(socket));
+    socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    socket.once('error', reject);
+  });
+}
+
+test('a WebSocket without the token, with a wrong one, or from another origin is refused', async () => {
+  await assert.rejects(openSocket(''), /401/);
+  await assert.rejects(openSocket('?token=wrong'), /401/);
+  await assert.rejects(openSocket(`?token=${server.token}`, { origin: 'http://evil.example' }), /401/);
+});
+
+test('a WebSocket with the token speaks the protocol', async () => {
+  const socket = await openSocket(`?token=${server.token}`, { origin: `http://127.0.0.1:${server.port}` });
+  const client = new RpcClient<StudioContract>(webSocketTransport(socket));
+  const info = await client.call('app.info', {});
+  assert.equal(info.mode, 'browser');
+  assert.equal(info.backend, 'cpu');
+  const settings = await client.call('settings.update', { quality: 80 });
+  assert.equal(settings.quality, 80);
+  client.close();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(server.connections().length, 0, 'the closed connection is forgotten');
+});
