@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // End to end in Debian Chromium against browser mode: the app loads, the views are reachable, the status
 // bar shows the engine backend, settings survive a reload. Screenshots land in test-results/screenshots.
 import { test, before, after } from 'node:test';

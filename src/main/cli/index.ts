@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // `studio <command> …`: the command-line face of the studio. Same services, same validation, same errors
 // as the app. Exit codes: 0 success, 1 a failure the user can act on, 2 bad usage.
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { StudioError, toErrorEnvelope } from '../../shared/rpc/errors';
 import type { CliIO } from './command';

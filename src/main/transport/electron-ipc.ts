@@ -3,19 +3,9 @@
 import { ipcMain, type IpcMainEvent, type WebContents } from 'electron';
 import { IPC_CHANNEL } from '../../shared/bridge';
 import type { Message, Transport } from '../../shared/rpc/protocol';
+import { isTrustedSender } from '../security/ipc-sender';
 
-export const APP_ORIGIN = 'app://studio';
-
-export function isTrustedSender(event: IpcMainEvent, contents: WebContents): boolean {
-  const frame = event.senderFrame;
-  if (!frame || event.sender !== contents) return false;
-  if (frame !== contents.mainFrame) return false;
-  try {
-    return new URL(frame.url).origin === APP_ORIGIN || frame.url.startsWith(`${APP_ORIGIN}/`);
-  } catch {
-    return false;
-  }
-}
+export { APP_ORIGIN } from '../security/ipc-sender';
 
 export function electronTransport(contents: WebContents): Transport {
   const messageListeners = new Set<(m: unknown) => void>();
