@@ -1,0 +1,148 @@
+// Restoring images of any size with a fully convolutional model: overlapping tiles, blended without seams.
+//
+// Each axis is cut into "cores" that partition it; a tile is its core grown by `overlap` pixels on each side
+// (clamped to the image). Around every core boundary, the two neighbours are cross-faded over a band of
+// ±overlap/2 pixels with linear weights that sum to one. Every pixel in that band lies at least overlap/2
+// pixels inside both tiles, so as long as the model's receptive radius is at most overlap/2, each tile's
+// output there equals the whole-image output and the blend is exact; the cross-fade hides any residual
+// difference when it is not. Memory is bounded by the tile, not the image.
+import * as tf from '@tensorflow/tfjs-core';
+import type { RgbImage } from '../data/image';
+import { throwIfAborted } from '../../../shared/rpc/errors';
+
+export interface AxisSegment {
+  /** The region fed to the model: [start, end). */
+  start: number;
+  end: number;
+  /** The core this tile owns: [coreStart, coreEnd). */
+  coreStart: number;
+  coreEnd: number;
+}
+
+export interface TileOptions {
+  /** Tile edge in pixels (the model sees at most tile x tile, before padding to `multiple`). */
+  tile: number;
+  /** Context added on each side of a core; the model's receptive radius should be at most overlap/2. */
+  overlap: number;
+  /** The model needs input sides that are multiples of this (pooling); tiles are mirror-padded to it. */
+  multiple?: number;
+  signal?: AbortSignal;
+  /** Called after each tile with the fraction done. */
+  onProgress?: (fraction: number) => void;
+}
+
+/** A model as the tiler sees it: NHWC float in [0,1] → NHWC float of the same size. */
+export type TileModel = (input: tf.Tensor4D) => tf.Tensor4D;
+
+/**
+ * Cuts one axis into tiles. With `multiple` > 1 every tile starts on a multiple of it, so pooling layers see
+ * the same grid in a tile as in the whole image.
+ */
+export function planAxis(length: number, tile: number, overlap: number, multiple = 1): AxisSegment[] {
+  if (length <= tile) return [{ start: 0, end: length, coreStart: 0, coreEnd: length }];
+  overlap = Math.ceil(overlap / multiple) * multiple;
+  const core = tile - 2 * overlap;
+  if (core < Math.max(8, multiple)) {
+    throw new RangeError(`Tile ${tile} is too small for an overlap of ${overlap} (needs a core of at least 8 pixels).`);
+  }
+  const count = Math.ceil(length / core);
+  const snap = (v: number): number => Math.round(v / multiple) * multiple;
+  const bounds = Array.from({ length: count + 1 }, (_, i) => (i === count ? length : snap((i * length) / count)));
+  return bounds.slice(0, -1).map((coreStart, i) => {
+    const coreEnd = bounds[i + 1]!;
+    return { start: Math.max(0, coreStart - overlap), end: Math.min(length, coreEnd + overlap), coreStart, coreEnd };
+  });
+}
+
+/** Blend weight of a segment at coordinate p (pixel centre p + 0.5); neighbours' weights sum to 1. */
+export function axisWeight(segment: AxisSegment, p: number, length: number, feather: number): number {
+  let w = 1;
+  if (segment.coreStart > 0) {
+    w = Math.min(w, feather === 0 ? (p >= segment.coreStart ? 1 : 0) : clamp01((p + 0.5 - (segment.coreStart - feather)) / (2 * feather)));
+  }
+  if (segment.coreEnd < length) {
+    w = Math.min(w, feather === 0 ? (p < segment.coreEnd ? 1 : 0) : clamp01((segment.coreEnd + feather - (p + 0.5)) / (2 * feather)));
+  }
+  return w;
+}
+
+function clamp01(x: number): number {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+function featherFor(segments: AxisSegment[], overlap: number): number {
+  const smallestCore = Math.min(...segments.map((s) => s.coreEnd - s.coreStart));
+  return Math.max(0, Math.min(Math.floor(overlap / 2), Math.floor(smallestCore / 2)));
+}
+
+function copyRegion(image: RgbImage, x0: number, y0: number, w: number, h: number): Float32Array {
+  const out = new Float32Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    const from = ((y0 + y) * image.width + x0) * 3;
+    out.set(image.data.subarray(from, from + w * 3), y * w * 3);
+  }
+  return out;
+}
+
+/** Runs the model on one region, mirror-padded up to `multiple`, and returns the region's output pixels. */
+async function runRegion(model: TileModel, pixels: Float32Array, w: number, h: number, multiple: number): Promise<Float32Array> {
+  const padH = (multiple - (h % multiple)) % multiple;
+  const padW = (multiple - (w % multiple)) % multiple;
+  const output = tf.tidy(() => {
+    let x = tf.tensor4d(pixels, [1, h, w, 3]);
+    if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], 'symmetric');
+    let y = model(x);
+    if (padH || padW) y = tf.slice(y, [0, 0, 0, 0], [1, h, w, 3]);
+    return y;
+  });
+  try {
+    return (await output.data()) as Float32Array;
+  } finally {
+    output.dispose();
+  }
+}
+
+/** Restores a whole image tile by tile; the result has the input's size. */
+export async function restoreTiled(model: TileModel, image: RgbImage, options: TileOptions): Promise<RgbImage> {
+  const { width, height } = image;
+  const multiple = options.multiple ?? 1;
+  const rows = planAxis(height, options.tile, options.overlap, multiple);
+  const cols = planAxis(width, options.tile, options.overlap, multiple);
+  const featherY = featherFor(rows, options.overlap);
+  const featherX = featherFor(cols, options.overlap);
+  const out = new Float32Array(width * height * 3);
+  const total = rows.length * cols.length;
+  let done = 0;
+  for (const row of rows) {
+    const h = row.end - row.start;
+    const wy = Float32Array.from({ length: h }, (_, i) => axisWeight(row, row.start + i, height, featherY));
+    for (const col of cols) {
+      throwIfAborted(options.signal);
+      const w = col.end - col.start;
+      const wx = Float32Array.from({ length: w }, (_, i) => axisWeight(col, col.start + i, width, featherX));
+      const result = await runRegion(model, copyRegion(image, col.start, row.start, w, h), w, h, multiple);
+      for (let y = 0; y < h; y++) {
+        const weightY = wy[y]!;
+        if (weightY === 0) continue;
+        const dst = ((row.start + y) * width + col.start) * 3;
+        const src = y * w * 3;
+        for (let x = 0; x < w; x++) {
+          const weight = weightY * wx[x]!;
+          if (weight === 0) continue;
+          for (let c = 0; c < 3; c++) out[dst + x * 3 + c]! += weight * result[src + x * 3 + c]!;
+        }
+      }
+      options.onProgress?.(++done / total);
+    }
+  }
+  return { width, height, data: out };
+}
+
+/**
+ * A tile edge that fits the memory budget: activations cost about `bytesPerPixel` per input pixel (the
+ * model's widest layers, float32, a few alive at once). Rounded down to a multiple of 64, within [128, 2048].
+ */
+export function chooseTileSize(bytesPerPixel: number, budgetBytes: number): number {
+  const edge = Math.sqrt(budgetBytes / Math.max(1, bytesPerPixel));
+  return Math.max(128, Math.min(2048, Math.floor(edge / 64) * 64));
+}
