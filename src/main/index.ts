@@ -1,8 +1,22 @@
 // Electron main: the window, its security, the app:// and studio-image:// protocols, and the services over
 // IPC. The engine runs in a utilityProcess so the window never waits on it.
-import { app, BrowserWindow, dialog, net, protocol, session, utilityProcess, type WebContents } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  Menu,
+  net,
+  Notification,
+  protocol,
+  screen,
+  session,
+  shell,
+  utilityProcess,
+  type WebContents,
+} from 'electron';
 import { mkdir } from 'node:fs/promises';
-import { extname, join, normalize, relative, isAbsolute } from 'node:path';
+import { dirname, extname, join, normalize, relative, isAbsolute } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { studioContract } from '../shared/contract';
 import { serveRpc } from '../shared/rpc/server';
@@ -15,6 +29,14 @@ import { JobRegistry } from './services/jobs';
 import { SettingsStore } from './services/settings';
 import { APP_ORIGIN, electronTransport } from './transport/electron-ipc';
 import type { ChildLike } from './transport/process-channel';
+import { CommandBus } from './desktop/commands';
+import { DesktopShell } from './desktop/shell';
+import { RecentFolders } from './desktop/recent';
+import { pathsFromArgv } from './desktop/launch-args';
+import { WindowStateStore, type WindowState } from './desktop/window-state';
+import { jobEndNotification, taskbarProgress } from './desktop/job-feedback';
+import { DailyLog } from './services/logger';
+import { APP_NAME } from './paths';
 
 const IMAGE_SCHEME = 'studio-image';
 
@@ -80,6 +102,13 @@ function lockDown(contents: WebContents): void {
   contents.on('will-attach-webview', (event) => event.preventDefault());
 }
 
+/** Paths the app was asked to open before it was ready (macOS open-file, file associations). */
+const pendingOpen: string[] = [];
+app.on('open-file', (event, path) => {
+  event.preventDefault();
+  pendingOpen.push(path);
+});
+
 async function main(): Promise<void> {
   if (!app.requestSingleInstanceLock()) {
     app.quit();
@@ -89,6 +118,9 @@ async function main(): Promise<void> {
   await app.whenReady();
   const home = dataDir();
   await mkdir(home, { recursive: true });
+  const log = DailyLog.inDataDir(home);
+  void log.info('app.started', { version: app.getVersion(), platform: process.platform });
+  process.on('uncaughtException', (error) => void log.error('app.uncaught', { message: error.message, stack: error.stack }));
 
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
@@ -98,14 +130,70 @@ async function main(): Promise<void> {
   let preference = (await settings.get()).backend;
   settings.onChange((s) => (preference = s.backend));
   const engine = new EngineHost(launcherFromChild(() => utilityLauncherChild(engineEnv(() => preference))));
+  engine.onState((state) => {
+    if (state.state === 'crashed') void log.error('engine.crashed', { message: state.message });
+  });
   const folders = new FolderAccess([home, resourcesDir()]);
+  const jobs = new JobRegistry();
+  const commands = new CommandBus();
+  const recent = RecentFolders.inDataDir(home);
   let window: BrowserWindow | null = null;
+
+  const desktop = new DesktopShell({
+    platform: process.platform,
+    appName: APP_NAME,
+    commands,
+    recent,
+    native: {
+      focusWindow: () => {
+        if (!window) return;
+        if (window.isMinimized()) window.restore();
+        window.show();
+        window.focus();
+      },
+      showAbout: () => void showAbout(),
+      openLogs: () => void shell.openPath(log.dir),
+      menuChanged: (template) => Menu.setApplicationMenu(Menu.buildFromTemplate(template)),
+      // Files opened with the app (file associations, dock drop, command line): their folder is allowed.
+      allowPath: async (path) => {
+        try {
+          await folders.allow((await stat(path)).isDirectory() ? path : dirname(path));
+          return true;
+        } catch {
+          void log.error('app.open-path', { path, message: 'cannot be opened' });
+          return false;
+        }
+      },
+    },
+  });
+
+  async function showAbout(): Promise<void> {
+    let engineLine = 'Engine: not started';
+    try {
+      const info = await engine.call('engine.info', {});
+      engineLine = `Engine: ${info.backend} (${info.threads} thread${info.threads === 1 ? '' : 's'})${info.gpu ? `, GPU ${info.gpu}` : ''}\nAvailable: ${info.backends.join(', ')}`;
+    } catch (error) {
+      engineLine = `Engine: unavailable (${(error as Error).message})`;
+    }
+    const options = {
+      type: 'info' as const,
+      title: `About ${APP_NAME}`,
+      message: `${APP_NAME} ${app.getVersion()}`,
+      detail: `${engineLine}\nElectron ${process.versions.electron}, Node ${process.versions.node}\nData: ${home}`,
+    };
+    if (window) await dialog.showMessageBox(window, options);
+    else await dialog.showMessageBox(options);
+  }
+
   const services = createStudioServices({
     mode: 'electron',
     engine,
     settings,
     folders,
-    jobs: new JobRegistry(),
+    jobs,
+    commands,
+    recent,
+    log,
     pickFolder: async () => {
       const result = window
         ? await dialog.showOpenDialog(window, { properties: ['openDirectory'] })
@@ -114,16 +202,34 @@ async function main(): Promise<void> {
     },
   });
 
+  app.on('second-instance', (_event, argv, cwd) => void desktop.secondInstance(argv, cwd));
+  app.on('open-file', (event, path) => {
+    event.preventDefault();
+    void desktop.openPaths([path]);
+  });
+
+  // Taskbar / dock progress while jobs run, a notification when one ends.
+  jobs.onUpdate((job) => {
+    window?.setProgressBar(taskbarProgress(jobs.list()));
+    const note = jobEndNotification(job);
+    if (note && job.endedAt && Notification.isSupported() && !window?.isFocused()) new Notification(note).show();
+  });
+
   serveAppProtocol();
   serveImageProtocol(folders);
+  await desktop.refreshMenu();
 
+  const windowState = WindowStateStore.inDataDir(home);
+  const saved = await windowState.load(screen.getAllDisplays().map((d) => d.workArea));
   window = new BrowserWindow({
-    width: 1280,
-    height: 820,
+    ...(saved.x !== undefined && saved.y !== undefined ? { x: saved.x, y: saved.y } : {}),
+    width: saved.width,
+    height: saved.height,
     minWidth: 900,
     minHeight: 600,
-    title: 'Restoration Studio',
+    title: APP_NAME,
     show: false,
+    icon: join(resourcesDir(), 'icon.png'),
     webPreferences: {
       preload: join(import.meta.dirname, '../preload/index.cjs'),
       contextIsolation: true,
@@ -134,7 +240,15 @@ async function main(): Promise<void> {
       spellcheck: false,
     },
   });
-  const contents = window.webContents;
+  const win = window;
+  const rememberWindow = (): void => {
+    if (win.isDestroyed()) return;
+    const bounds = win.getNormalBounds();
+    const state: WindowState = { ...bounds, maximized: win.isMaximized(), fullScreen: win.isFullScreen() };
+    void windowState.save(state).catch(() => {});
+  };
+  win.on('close', rememberWindow);
+  const contents = win.webContents;
   // One protocol connection per page load; a reload closes the old one (and its subscriptions).
   const attach = (): void => {
     const transport = electronTransport(contents);
@@ -144,12 +258,18 @@ async function main(): Promise<void> {
     });
   };
   attach();
-  window.once('ready-to-show', () => window?.show());
-  window.on('closed', () => (window = null));
-  await window.loadURL(`${APP_ORIGIN}/index.html`);
+  win.once('ready-to-show', () => {
+    if (saved.maximized) win.maximize();
+    if (saved.fullScreen) win.setFullScreen(true);
+    win.show();
+  });
+  win.on('closed', () => (window = null));
+  await win.loadURL(`${APP_ORIGIN}/index.html`);
+  await desktop.openPaths([...pendingOpen.splice(0), ...pathsFromArgv(process.argv, process.cwd())]);
 
   app.on('window-all-closed', () => {
     engine.dispose();
+    void log.info('app.quit');
     app.quit();
   });
 }

@@ -67,6 +67,14 @@ export const EngineStateSchema = z.object({
 });
 export type EngineState = z.infer<typeof EngineStateSchema>;
 
+/** Commands from the desktop shell (menu, second launch, dock drop) to the UI. */
+export const AppCommandSchema = z.discriminatedUnion('command', [
+  z.object({ command: z.literal('open-folder') }),
+  z.object({ command: z.literal('open-paths'), paths: z.array(z.string()).min(1) }),
+  z.object({ command: z.literal('navigate'), view: z.enum(['restore', 'compare', 'train', 'models', 'settings']) }),
+]);
+export type AppCommand = z.infer<typeof AppCommandSchema>;
+
 const Empty = z.object({}).strict();
 
 export const studioContract = defineContract({
@@ -87,6 +95,7 @@ export const studioContract = defineContract({
     /** Every change of any job (or of one job when jobId is given). */
     'jobs.update': { params: z.object({ jobId: z.string().optional() }).strict(), data: JobSchema },
     'engine.state': { params: Empty, data: EngineStateSchema },
+    'app.command': { params: Empty, data: AppCommandSchema },
   },
 });
 

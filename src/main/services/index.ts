@@ -9,6 +9,9 @@ import type { EngineHost } from './engine-host';
 import { listFolder } from './files';
 import type { JobRegistry } from './jobs';
 import type { SettingsStore } from './settings';
+import type { CommandBus } from '../desktop/commands';
+import type { RecentFolders } from '../desktop/recent';
+import type { DailyLog } from './logger';
 
 export interface ServiceDeps {
   mode: 'electron' | 'browser' | 'cli';
@@ -18,6 +21,11 @@ export interface ServiceDeps {
   jobs: JobRegistry;
   /** The native folder dialog (Electron only). */
   pickFolder?: () => Promise<string | null>;
+  /** Commands from the desktop shell to the UI (menu, second launch). */
+  commands?: CommandBus;
+  /** Folders the user opened, for File › Open Recent. */
+  recent?: RecentFolders;
+  log?: DailyLog;
 }
 
 export function appVersion(): string {
@@ -40,6 +48,12 @@ export interface StudioServices {
 export function createStudioServices(deps: ServiceDeps): StudioServices {
   const { engine, settings, folders, jobs } = deps;
   const version = appVersion();
+  const opened = async (dir: string): Promise<string> => {
+    const real = await folders.allow(dir);
+    await deps.recent?.add(real);
+    return real;
+  };
+  if (deps.log) logJobs(jobs, deps.log);
 
   const handlers: Handlers<StudioContract> = {
     'app.info': async (_input, { signal }) => {
@@ -69,9 +83,9 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
     'folders.pick': async () => {
       if (!deps.pickFolder) return null;
       const dir = await deps.pickFolder();
-      return dir ? folders.allow(dir) : null;
+      return dir ? opened(dir) : null;
     },
-    'folders.open': async ({ dir }) => ({ dir: await folders.allow(dir) }),
+    'folders.open': async ({ dir }) => ({ dir: await opened(dir) }),
     'jobs.list': () => jobs.list(),
     'jobs.cancel': ({ jobId }) => jobs.cancel(jobId),
   };
@@ -85,7 +99,21 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
       emit(engine.state);
       return engine.onState(emit);
     },
+    'app.command': (_params, { emit }) => deps.commands?.listen(emit),
   };
 
   return { handlers, events };
+}
+
+/** Every job's start and end (and failures with their reason) go to the day's log. */
+function logJobs(jobs: JobRegistry, log: DailyLog): void {
+  const started = new Set<string>();
+  jobs.onUpdate((job) => {
+    if (!started.has(job.id)) {
+      started.add(job.id);
+      void log.info('job.started', { id: job.id, kind: job.kind, title: job.title });
+    }
+    if (job.state === 'failed') void log.error('job.failed', { id: job.id, kind: job.kind, error: job.error });
+    else if (job.state === 'done' || job.state === 'cancelled') void log.info(`job.${job.state}`, { id: job.id, kind: job.kind });
+  });
 }
