@@ -1,0 +1,48 @@
+// Zoom and pan shared by both sides of a comparison: one transform, applied to every pane, so the two views
+// stay in sync. Scale 1 means "fit"; `pixelScale` is the scale at which one image pixel is one screen pixel.
+import { computed, reactive } from 'vue';
+
+export interface ZoomPanState {
+  scale: number;
+  x: number;
+  y: number;
+}
+
+export const MIN_SCALE = 0.1;
+export const MAX_SCALE = 32;
+
+export function useZoomPan() {
+  const state = reactive<ZoomPanState>({ scale: 1, x: 0, y: 0 });
+
+  const transform = computed(() => `translate(${state.x}px, ${state.y}px) scale(${state.scale})`);
+
+  /** Zooms by `factor` keeping the point (px, py), relative to the pane's top-left, still. */
+  function zoomAt(factor: number, px: number, py: number): void {
+    const next = Math.min(MAX_SCALE, Math.max(MIN_SCALE, state.scale * factor));
+    const k = next / state.scale;
+    state.x = px - (px - state.x) * k;
+    state.y = py - (py - state.y) * k;
+    state.scale = next;
+    if (Math.abs(next - 1) < 1e-6) reset();
+  }
+
+  function panBy(dx: number, dy: number): void {
+    if (state.scale === 1) return;
+    state.x += dx;
+    state.y += dy;
+  }
+
+  function reset(): void {
+    state.scale = 1;
+    state.x = 0;
+    state.y = 0;
+  }
+
+  /** 1:1 pixels: `pixelScale` = natural width / displayed width at fit; centred on (px, py). */
+  function actualPixels(pixelScale: number, px: number, py: number): void {
+    reset();
+    zoomAt(pixelScale, px, py);
+  }
+
+  return { state, transform, zoomAt, panBy, reset, actualPixels };
+}

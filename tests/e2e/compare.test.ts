@@ -1,0 +1,92 @@
+/// <reference lib="dom" />
+// Compare in Chromium: the divider follows drags, clicks and arrow keys; side by side shows both; zoom and
+// 1:1 work on both sides at once.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startBrowserMode, type BrowserMode } from '../../src/main/server';
+import { launchChromium, SCREENSHOTS, watchErrors } from '../helpers/browser';
+import { tempDir, writeTestImage } from '../helpers/fixtures';
+import { connectClient } from '../helpers/studio-client';
+
+let mode: BrowserMode;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+let cleanup: () => Promise<void>;
+let photos: string;
+
+before(async () => {
+  const tmp = await tempDir();
+  cleanup = tmp.cleanup;
+  process.env.STUDIO_HOME = join(tmp.dir, 'home');
+  photos = join(tmp.dir, 'photos');
+  await mkdir(photos);
+  await writeTestImage(join(photos, 'before.png'), 1600, 1200, 1);
+  await writeTestImage(join(photos, 'after.png'), 1600, 1200, 2);
+  await mkdir(SCREENSHOTS, { recursive: true });
+  mode = await startBrowserMode();
+  const client = await connectClient(mode.server);
+  await client.call('folders.open', { dir: photos });
+  client.close();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+  errors = watchErrors(page);
+  const query = `before=${encodeURIComponent(join(photos, 'before.png'))}&after=${encodeURIComponent(join(photos, 'after.png'))}`;
+  await page.goto(mode.server.url.replace('/?', '/?') + `#/compare?${query}`);
+  await page.getByTestId('compare-stage').waitFor();
+});
+
+after(async () => {
+  await browser?.close();
+  await mode?.stop();
+  await cleanup?.();
+});
+
+const divider = async (): Promise<number> => Number(await page.getByTestId('compare-stage').getAttribute('aria-valuenow'));
+
+test('both images load from the opened folder', async () => {
+  await page.waitForFunction(() => [...document.querySelectorAll('.pane img')].every((i) => (i as HTMLImageElement).naturalWidth === 1600));
+  assert.equal(await page.getByTestId('compare-name').textContent(), 'before.png');
+});
+
+test('the divider follows a drag, a click and the arrow keys', async () => {
+  assert.equal(await divider(), 50);
+  const box = (await page.getByTestId('compare-stage').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  assert.ok(Math.abs((await divider()) - 25) <= 1, `dragged to ${await divider()}`);
+  assert.match((await page.getByTestId('after-layer').getAttribute('style')) ?? '', /inset\(0(px)? 0(px)? 0(px)? 2[45]/);
+  await page.mouse.click(box.x + box.width * 0.8, box.y + box.height / 3);
+  assert.ok(Math.abs((await divider()) - 80) <= 1);
+  await page.getByTestId('compare-stage').focus();
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  assert.ok(Math.abs((await divider()) - 70) <= 1);
+  await page.screenshot({ path: join(SCREENSHOTS, 'compare-slider.png') });
+});
+
+test('zoom and 1:1 apply to both sides; side by side shows two panes', async () => {
+  await page.getByTestId('one-to-one').click();
+  // The 1600 px photo is shown at fit in a pane of about 900 px: 1:1 is about 1600/900 of fit.
+  const pane = (await page.locator('.pane').first().boundingBox())!;
+  const expected = 1 / Math.min(pane.width / 1600, pane.height / 1200);
+  const zoom = Number(((await page.getByTestId('zoom-label').textContent()) ?? '').replace('%', '')) / 100;
+  assert.ok(Math.abs(zoom - expected) < 0.02, `1:1 zoom ${zoom}, expected ${expected}`);
+  await page.getByTestId('mode-side').click();
+  assert.equal(await page.locator('.pane').count(), 2);
+  const transforms = await page.locator('.pane img').evaluateAll((imgs) => imgs.map((i) => (i as HTMLElement).style.transform));
+  assert.equal(transforms[0], transforms[1], 'both sides share one zoom and pan');
+  await page.screenshot({ path: join(SCREENSHOTS, 'compare-side-by-side.png') });
+  await page.getByTestId('compare-stage').focus();
+  await page.keyboard.press('0');
+  assert.equal(await page.getByTestId('zoom-label').textContent(), '100%');
+});
+
+test('no page errors', () => {
+  assert.deepEqual(errors, []);
+});
