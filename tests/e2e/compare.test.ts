@@ -48,7 +48,7 @@ after(async () => {
 const divider = async (): Promise<number> => Number(await page.getByTestId('compare-stage').getAttribute('aria-valuenow'));
 
 test('both images load from the opened folder', async () => {
-  await page.waitForFunction(() => [...document.querySelectorAll('.pane img')].every((i) => (i as HTMLImageElement).naturalWidth === 1600));
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('.pane img')).every((i) => (i as HTMLImageElement).naturalWidth === 1600));
   assert.equal(await page.getByTestId('compare-name').textContent(), 'before.png');
 });
 

@@ -1,0 +1,57 @@
+// Atomic folder and file writes: build everything in a temporary sibling, then rename into place, so a crash
+// never leaves a half-written package or checkpoint under the real name.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+function tmpSibling(target: string, tag: string): string {
+  return join(dirname(target), `.${basename(target)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * Creates `target` by filling a temporary sibling folder with `fill` and renaming it into place. If `target`
+ * exists it is replaced only when `replace` is true (the old folder is moved aside first, then removed).
+ */
+export async function writeDirAtomic(
+  target: string,
+  fill: (dir: string) => Promise<void>,
+  options: { replace?: boolean } = {},
+): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = tmpSibling(target, 'tmp');
+  await mkdir(tmp, { recursive: true });
+  try {
+    await fill(tmp);
+    try {
+      await rename(tmp, target);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (!options.replace || (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM')) throw error;
+      const old = tmpSibling(target, 'old');
+      await rename(target, old);
+      await rename(tmp, target);
+      await rm(old, { recursive: true, force: true });
+    }
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Writes a file through a temporary sibling and a rename. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tmpSibling(path, 'tmp');
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+/** Names starting with a dot are temporaries (or hidden files) and never count as packages or checkpoints. */
+export function isTemporaryName(name: string): boolean {
+  return name.startsWith('.');
+}
