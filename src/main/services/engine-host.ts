@@ -4,9 +4,9 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RpcClient, type CallOptions } from '../../shared/rpc/client';
+import { RpcClient, type CallOptions, type SubscribeHandlers } from '../../shared/rpc/client';
 import type { EngineState } from '../../shared/contract';
-import type { InputOf, MethodName, OutputOf, Transport } from '../../shared/rpc/protocol';
+import type { EventDataOf, EventName, InputOf, MethodName, OutputOf, ParamsOf, Transport } from '../../shared/rpc/protocol';
 import { createMemoryPair } from '../../shared/rpc/memory';
 import { serveRpc } from '../../shared/rpc/server';
 import { childTransport, forkedChild, type ChildLike } from '../transport/process-channel';
@@ -102,6 +102,19 @@ export class EngineHost {
       this.setState({ state: 'ready', backend, message: `Engine ready on ${backend}.` });
     }
     return result;
+  }
+
+  /**
+   * Starts an engine stream (long jobs: training, evaluation, restoring). Data arrives until the engine ends
+   * the stream (`end()` without error: finished), fails it, or crashes (`end(ENGINE_CRASHED)`); calling the
+   * returned function cancels it.
+   */
+  subscribe<E extends EventName<EngineContract>>(
+    event: E,
+    params: ParamsOf<EngineContract, E>,
+    handlers: SubscribeHandlers<EventDataOf<EngineContract, E>>,
+  ): () => void {
+    return this.connect().subscribe(event, params, handlers);
   }
 
   /** Stops the engine (app quit, tests). */

@@ -193,3 +193,18 @@ function badOutput(method: string, issues: readonly z.core.$ZodIssue[]): StudioE
 }
 
 export type { ErrorEnvelope };
+
+/**
+ * Turns a long task into a subscription source: the task emits progress as stream data; the stream ends
+ * when the task resolves, or ends with the task's error; unsubscribing aborts the task's signal.
+ */
+export function streamTask<P, D>(
+  task: (params: P, ctx: { signal: AbortSignal; emit(data: D): void }) => Promise<void>,
+): (params: P, ctx: SubscriptionContext<D>) => void {
+  return (params, ctx) => {
+    task(params, { signal: ctx.signal, emit: ctx.emit }).then(
+      () => ctx.end(),
+      (error: unknown) => ctx.end(error),
+    );
+  };
+}

@@ -215,3 +215,45 @@ test('the memory pair removes every listener when closed', async () => {
   for (const r of removers) r();
   assert.equal(before, 2, 'only the first request and its answer were delivered');
 });
+
+test('a long task runs as a stream: progress as data, the end as its result, unsubscribe aborts it', async () => {
+  const { z } = await import('zod');
+  const { defineContract } = await import('../../../src/shared/rpc/protocol');
+  const { streamTask } = await import('../../../src/shared/rpc/server');
+  const contract = defineContract({
+    methods: {},
+    events: { count: { params: z.object({ to: z.number(), failAt: z.number().optional() }), data: z.number() } },
+  });
+  let aborted = 0;
+  const [a, b] = createMemoryPair();
+  serveRpc(b, contract, {}, {
+    count: streamTask<{ to: number; failAt?: number }, number>(async ({ to, failAt }, { signal, emit }) => {
+      for (let i = 1; i <= to; i++) {
+        if (signal.aborted) {
+          aborted++;
+          return;
+        }
+        if (i === failAt) throw new StudioError('IMAGE_UNREADABLE', `item ${i} is broken`);
+        emit(i);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    }),
+  });
+  const client = new RpcClient<typeof contract>(a);
+  const run = (params: { to: number; failAt?: number }) =>
+    new Promise<{ got: number[]; error?: StudioError }>((resolve) => {
+      const got: number[] = [];
+      client.subscribe('count', params, { data: (n) => got.push(n), end: (error) => resolve({ got, error }) });
+    });
+  assert.deepEqual(await run({ to: 3 }), { got: [1, 2, 3], error: undefined });
+  const failed = await run({ to: 5, failAt: 3 });
+  assert.deepEqual(failed.got, [1, 2]);
+  assert.equal(failed.error?.code, 'IMAGE_UNREADABLE');
+  const got: number[] = [];
+  const stop = client.subscribe('count', { to: 1000 }, (n) => got.push(n));
+  while (got.length < 3) await new Promise((r) => setTimeout(r, 2));
+  stop();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(aborted, 1, 'the task saw its signal abort');
+  client.close();
+});
