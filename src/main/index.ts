@@ -36,6 +36,7 @@ import { pathsFromArgv } from './desktop/launch-args';
 import { WindowStateStore, type WindowState } from './desktop/window-state';
 import { jobEndNotification, taskbarProgress } from './desktop/job-feedback';
 import { DailyLog } from './services/logger';
+import { thumbnail } from './services/thumbnails';
 import { APP_NAME } from './paths';
 
 const IMAGE_SCHEME = 'studio-image';
@@ -82,8 +83,10 @@ function serveAppProtocol(): void {
 function serveImageProtocol(folders: FolderAccess): void {
   protocol.handle(IMAGE_SCHEME, async (request) => {
     try {
-      const path = new URL(request.url).searchParams.get('path') ?? '';
-      const file = await folders.resolveFile(path);
+      const url = new URL(request.url);
+      const file = await folders.resolveFile(url.searchParams.get('path') ?? '');
+      const width = Number(url.searchParams.get('thumb') ?? 0);
+      if (width > 0) return new Response(new Uint8Array(await thumbnail(file, width)), { headers: { 'Content-Type': 'image/jpeg' } });
       return await net.fetch(pathToFileURL(file).toString());
     } catch (error) {
       return new Response((error as Error).message, { status: 403 });

@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import sharp from 'sharp';
 import { startBrowserServer, type BrowserServer } from '../../src/main/server/browser-server';
 import { FolderAccess } from '../../src/main/security/folder-access';
 import { createStudioServices } from '../../src/main/services';
@@ -121,6 +122,21 @@ test('the image route serves files under an opened folder', async () => {
   assert.equal(res.headers['content-type'], 'image/png');
   assert.deepEqual(res.body, await readFile(photo));
   assert.deepEqual(res.body, photoBytes);
+});
+
+test('the image route serves thumbnails of opened photos, and a clear error for a broken one', async () => {
+  const res = await get(withToken(`/image?path=${encodeURIComponent(photo)}&thumb=16`));
+  assert.equal(res.status, 200);
+  assert.equal(res.headers['content-type'], 'image/jpeg');
+  const meta = await sharp(res.body).metadata();
+  assert.ok((meta.width ?? 0) <= 128 && (meta.width ?? 0) > 0);
+  const broken = join(root, 'photos', 'broken.jpg');
+  await writeFile(broken, 'not a jpeg');
+  const bad = await get(withToken(`/image?path=${encodeURIComponent(broken)}&thumb=128`));
+  assert.equal(bad.status, 415);
+  assert.equal((JSON.parse(bad.body.toString()) as { error: { code: string } }).error.code, 'IMAGE_UNREADABLE');
+  const outside = await get(withToken(`/image?path=${encodeURIComponent(join(root, 'secret', 'private.png'))}&thumb=128`));
+  assert.equal(outside.status, 403);
 });
 
 test('the image route refuses traversal, absolute paths outside, symlinks out and encoded tricks', async () => {

@@ -15,6 +15,7 @@ import type { FolderAccess } from '../security/folder-access';
 import type { StudioServices } from '../services';
 import { MAX_MESSAGE_BYTES, webSocketTransport } from '../transport/websocket';
 import { contentSecurityPolicy } from '../security/csp';
+import { thumbnail } from '../services/thumbnails';
 
 export interface BrowserServerOptions {
   services: StudioServices;
@@ -121,6 +122,14 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       try {
         if (url.pathname === '/image') {
           const file = await options.folders.resolveFile(url.searchParams.get('path') ?? '');
+          const width = Number(url.searchParams.get('thumb') ?? 0);
+          if (width > 0) {
+            const data = await thumbnail(file, width).catch(() => {
+              throw new StudioError('IMAGE_UNREADABLE', `${file} cannot be read as an image.`);
+            });
+            res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': data.length });
+            return res.end(data);
+          }
           return await sendFile(res, file);
         }
         const relativePath = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
@@ -130,7 +139,8 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
         return await sendFile(res, file);
       } catch (error) {
         const code = error instanceof StudioError ? error.code : (error as NodeJS.ErrnoException).code;
-        const status = code === 'FORBIDDEN_PATH' ? 403 : code === 'NOT_FOUND' || code === 'ENOENT' ? 404 : 500;
+        const status =
+          code === 'FORBIDDEN_PATH' ? 403 : code === 'NOT_FOUND' || code === 'ENOENT' ? 404 : code === 'IMAGE_UNREADABLE' ? 415 : 500;
         return sendError(res, status, status === 404 && !(error instanceof StudioError) ? new StudioError('NOT_FOUND', 'Not found.') : error);
       }
     })();

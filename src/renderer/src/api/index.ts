@@ -9,6 +9,8 @@ interface Connection {
   api: StudioApi;
   /** A URL the page can load an image from (only files under opened folders are served). */
   imageUrl(path: string): string;
+  /** A small JPEG preview of an image, fitting a square of `size` pixels. */
+  thumbnailUrl(path: string, size: number): string;
   mode: 'electron' | 'browser';
 }
 
@@ -18,6 +20,7 @@ function connect(): Connection {
     return {
       api: new RpcClient<StudioContract>(bridgeTransport(bridge)),
       imageUrl: (path) => `studio-image://local/?path=${encodeURIComponent(path)}`,
+      thumbnailUrl: (path, size) => `studio-image://local/?path=${encodeURIComponent(path)}&thumb=${size}`,
       mode: 'electron',
     };
   }
@@ -31,6 +34,7 @@ function connect(): Connection {
       }),
     }),
     imageUrl: (path) => `/image?path=${encodeURIComponent(path)}&token=${encodeURIComponent(token)}`,
+    thumbnailUrl: (path, size) => `/image?path=${encodeURIComponent(path)}&thumb=${size}&token=${encodeURIComponent(token)}`,
     mode: 'browser',
   };
 }
