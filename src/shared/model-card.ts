@@ -227,3 +227,15 @@ export const PackageListingSchema = z.object({
   error: z.string().nullable(),
 });
 export type PackageListing = z.infer<typeof PackageListingSchema>;
+
+/** One layer of a model, for the layer diagram and summary (as Keras' model.summary() and plot_model show). */
+export const LayerSummarySchema = z.object({
+  name: z.string(),
+  className: z.string(),
+  /** Output shape without the batch dimension; null where a dimension is free. */
+  outputShape: z.array(z.number().nullable()),
+  params: z.number().int().nonnegative(),
+  /** Names of the layers feeding this one (more than one for Add, Concatenate, Average). */
+  inputs: z.array(z.string()),
+});
+export type LayerSummary = z.infer<typeof LayerSummarySchema>;
