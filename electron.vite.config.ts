@@ -13,6 +13,8 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           engine: resolve(__dirname, 'src/main/engine/process.ts'),
           cli: resolve(__dirname, 'src/main/cli/index.ts'),
+          // The patch sampler decodes and degrades images on a worker thread (see data/worker-sampler.ts).
+          'data-worker': resolve(__dirname, 'src/main/engine/data/sampler-worker.ts'),
         },
         // Optional dependency: absent where its install failed; loaded at run time when present.
         external: ['@tensorflow/tfjs-node-gpu'],

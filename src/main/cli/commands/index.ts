@@ -2,5 +2,7 @@
 import type { CliCommand } from '../command';
 import { infoCommand } from './info';
 import { serveCommand } from './serve';
+import { datasetCommand } from './dataset';
+import { synthCommand } from './synth';
 
-export const commands: CliCommand[] = [infoCommand, serveCommand];
+export const commands: CliCommand[] = [infoCommand, serveCommand, datasetCommand, synthCommand];

@@ -2,12 +2,15 @@
 // Pixels are float32 in [0, 1], NHWC, RGB (3 channels).
 
 export interface PatchBatch {
+  /** May leave [0, 1] when the recipe adds unclipped Gaussian noise (the denoising-benchmark convention). */
   degraded: Float32Array;
   clean: Float32Array;
   batch: number;
   height: number;
   width: number;
   channels: 3;
+  /** Optional: the training epoch (0-based) the batch's last patches come from. */
+  epoch?: number;
 }
 
 export interface PatchSampler {

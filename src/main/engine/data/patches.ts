@@ -1,0 +1,75 @@
+// Cropping patches out of decoded images, with the 8 flips/rotations of the square (the dihedral group)
+// applied as part of the copy.
+
+/** Pixels HWC RGB; value = data[i] * scale. Covers 8-bit, 16-bit and float images. */
+export interface PixelSource {
+  width: number;
+  height: number;
+  data: Uint8Array | Uint16Array | Float32Array;
+  scale: number;
+}
+
+/** Transform ids 0..7: bit 2 = mirror left↔right, bits 0–1 = number of quarter turns. 0 is identity. */
+export type Dihedral = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+const maps = new Map<string, Int32Array>();
+
+/** For transform t, where in the untransformed size×size crop each output pixel comes from (row*size+col). */
+export function dihedralMap(size: number, t: number): Int32Array {
+  const key = `${size}:${t}`;
+  let map = maps.get(key);
+  if (map) return map;
+  map = new Int32Array(size * size);
+  const turns = t & 3;
+  const mirror = (t & 4) !== 0;
+  for (let i = 0; i < size; i++) {
+    for (let j = 0; j < size; j++) {
+      let r = i;
+      let c = mirror ? size - 1 - j : j;
+      for (let k = 0; k < turns; k++) {
+        const nr = c;
+        c = size - 1 - r;
+        r = nr;
+      }
+      map[i * size + j] = r * size + c;
+    }
+  }
+  maps.set(key, map);
+  return map;
+}
+
+/** Copies the size×size crop at (x0, y0) of `src`, transformed by t, into out[offset…] as floats. */
+export function extractPatch(src: PixelSource, x0: number, y0: number, size: number, t: number, out: Float32Array, offset: number): void {
+  const { data, width, scale } = src;
+  if (t === 0) {
+    for (let i = 0; i < size; i++) {
+      let s = ((y0 + i) * width + x0) * 3;
+      let d = offset + i * size * 3;
+      for (let j = 0; j < size * 3; j++) out[d++] = data[s++]! * scale;
+    }
+    return;
+  }
+  const map = dihedralMap(size, t);
+  for (let p = 0; p < size * size; p++) {
+    const m = map[p]!;
+    const r = (m / size) | 0;
+    const c = m - r * size;
+    const s = ((y0 + r) * width + x0 + c) * 3;
+    const d = offset + p * 3;
+    out[d] = data[s]! * scale;
+    out[d + 1] = data[s + 1]! * scale;
+    out[d + 2] = data[s + 2]! * scale;
+  }
+}
+
+/** A width×height crop (no transform) as a float image buffer. */
+export function cropRect(src: PixelSource, x0: number, y0: number, width: number, height: number): Float32Array {
+  const out = new Float32Array(width * height * 3);
+  const { data, scale } = src;
+  for (let i = 0; i < height; i++) {
+    let s = ((y0 + i) * src.width + x0) * 3;
+    let d = i * width * 3;
+    for (let j = 0; j < width * 3; j++) out[d++] = data[s++]! * scale;
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+// Zod schemas of the data pipeline's JSON reports (CLI --json output, and what the app shows).
+import { z } from 'zod';
+
+export const DatasetKindSchema = z.enum(['paired', 'clean']);
+
+export const UnreadableFileSchema = z.object({ file: z.string(), reason: z.string() });
+
+export const SizeMismatchSchema = z.object({
+  degraded: z.string(),
+  clean: z.string(),
+  degradedSize: z.tuple([z.number().int(), z.number().int()]),
+  cleanSize: z.tuple([z.number().int(), z.number().int()]),
+});
+
+/** `studio dataset check --json`. Paths are relative to the dataset folder, with '/' separators. */
+export const DatasetReportSchema = z.object({
+  /** Absolute path of the dataset folder. */
+  dir: z.string(),
+  /** paired: degraded/ + clean/; clean: clean images only, degraded made by a synthesis recipe. */
+  kind: DatasetKindSchema,
+  counts: z.object({
+    /** Every file seen (hidden files excluded). */
+    files: z.number().int(),
+    /** Files with an image extension. */
+    images: z.number().int(),
+    degraded: z.number().int(),
+    clean: z.number().int(),
+  }),
+  /** Usable pairs: what training will use (for clean-only datasets, usable clean images). */
+  pairs: z.number().int(),
+  /** Image files without a partner on the other side. */
+  unpaired: z.array(z.string()),
+  /** The degraded file of each pair whose two images differ in size (details in sizeMismatchDetails). */
+  sizeMismatch: z.array(z.string()),
+  sizeMismatchDetails: z.array(SizeMismatchSchema),
+  /** Image files that fail to decode (corrupt, truncated, not really an image). */
+  unreadable: z.array(UnreadableFileSchema),
+  /** Files that are not images (by extension). */
+  nonImages: z.array(z.string()),
+  /** Groups of files with identical bytes (sha-1 of the file). */
+  duplicates: z.array(z.array(z.string())),
+  /** Pairs whose degraded file is byte-identical to the clean one (kept, but they teach nothing). */
+  identicalPairs: z.array(z.string()),
+  /** Images smaller than minSize on a side (excluded: no patch fits). */
+  tooSmall: z.array(z.string()),
+  minSize: z.number().int(),
+  /** What decoding does to get RGB out of each file. */
+  conversions: z.object({
+    exifRotated: z.array(z.string()),
+    grayscale: z.array(z.string()),
+    sixteenBit: z.array(z.string()),
+    alpha: z.array(z.string()),
+    cmyk: z.array(z.string()),
+    multiFrame: z.array(z.string()),
+  }),
+  formats: z.record(z.string(), z.number().int()),
+  /** Smallest and largest decoded sizes of usable images, or null when there are none. */
+  sizes: z
+    .object({ minWidth: z.number().int(), minHeight: z.number().int(), maxWidth: z.number().int(), maxHeight: z.number().int() })
+    .nullable(),
+  use: z.object({
+    /** Pairs (or clean images) that will be used. */
+    items: z.number().int(),
+    /** Pairs (or clean images) found by name but left out (unreadable, size mismatch, too small, duplicate). */
+    excluded: z.array(z.object({ id: z.string(), reason: z.string() })),
+    /** True when degraded inputs are synthesised on the fly. */
+    synthesis: z.boolean(),
+  }),
+  /** One human sentence: what will be used. */
+  summary: z.string(),
+});
+export type DatasetReport = z.infer<typeof DatasetReportSchema>;
+
+/** `studio synth --json`. */
+export const SynthReportSchema = z.object({
+  written: z.number().int(),
+  out: z.string(),
+  preset: z.string(),
+  seed: z.number().int(),
+  skipped: z.array(UnreadableFileSchema),
+  /** True when the preset's noise was unclipped but had to be clipped/quantised to 8-bit PNG. */
+  clippedToPng: z.boolean(),
+});
+export type SynthReport = z.infer<typeof SynthReportSchema>;
+
+/** `studio dataset split --json`. */
+export const SplitReportSchema = z.object({
+  seed: z.number().int(),
+  valFraction: z.number(),
+  train: z.array(z.string()),
+  val: z.array(z.string()),
+});
+export type SplitReport = z.infer<typeof SplitReportSchema>;

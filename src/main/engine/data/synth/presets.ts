@@ -1,0 +1,148 @@
+// Named degradation presets. `resolvePreset` turns a name like "gaussian:25" into a recipe.
+import { readFile } from 'node:fs/promises';
+import { StudioError } from '../../../../shared/rpc/errors';
+import { type DegradationRecipe, DegradationStepSchema } from './recipe';
+
+/**
+ * "old-photo": a random chain in the spirit of Bringing-Old-Photos-Back-to-Life (Wan et al., 2020), in the
+ * order the damage happens physically:
+ *  1. the print ages: its colours fade, yellow or turn sepia, it loses contrast and brightness, gets
+ *     vignetted, scratched and dusty;
+ *  2. it is reproduced (scanned, photographed): blur, lower resolution, noise and grain, in a random order;
+ *  3. the scan is saved as a JPEG.
+ * Every step has a probability, so some outputs are mild and a few are clean-looking.
+ */
+export const OLD_PHOTO: DegradationRecipe = {
+  op: 'chain',
+  steps: [
+    {
+      op: 'oneOf',
+      p: 0.8,
+      steps: [
+        { op: 'fade', amount: [0.15, 0.7] },
+        { op: 'yellowing', amount: [0.2, 0.9] },
+        { op: 'sepia', amount: [0.3, 1] },
+        {
+          op: 'chain',
+          steps: [
+            { op: 'fade', amount: [0.1, 0.5] },
+            { op: 'yellowing', amount: [0.2, 0.7] },
+          ],
+        },
+      ],
+    },
+    { op: 'contrast', p: 0.5, amount: [0.1, 0.45] },
+    { op: 'brightness', p: 0.3, delta: [-0.12, 0.08] },
+    { op: 'vignette', p: 0.35, strength: [0.15, 0.55] },
+    { op: 'scratches', p: 0.6, count: [1, 8] },
+    { op: 'dust', p: 0.6, count: [5, 60] },
+    { op: 'specks', p: 0.5, count: [20, 250] },
+    {
+      op: 'chain',
+      shuffle: true,
+      steps: [
+        {
+          op: 'oneOf',
+          p: 0.7,
+          weights: [0.85, 0.15],
+          steps: [
+            { op: 'gaussianBlur', sigma: [0.4, 2.2] },
+            { op: 'motionBlur', length: [3, 9] },
+          ],
+        },
+        { op: 'downscale', p: 0.4, factor: [1.5, 4] },
+        {
+          op: 'oneOf',
+          p: 0.8,
+          weights: [0.6, 0.25, 0.15],
+          steps: [
+            { op: 'gaussianNoise', sigma: [3, 35] },
+            { op: 'poissonNoise', peak: [15, 300] },
+            { op: 'speckleNoise', sigma: [0.03, 0.15] },
+          ],
+        },
+        { op: 'filmGrain', p: 0.35, amount: [0.015, 0.06] },
+      ],
+    },
+    { op: 'jpeg', p: 0.7, quality: [30, 92] },
+  ],
+};
+
+export interface PresetInfo {
+  name: string;
+  description: string;
+}
+
+export const PRESETS: PresetInfo[] = [
+  { name: 'gaussian:<sigma>', description: 'white Gaussian noise of fixed sigma (0–255 scale), unclipped, as in denoising benchmarks' },
+  { name: 'gaussian-blind', description: 'white Gaussian noise, sigma uniform in [0, 55] per image, unclipped' },
+  { name: 'jpeg:<quality>', description: 'one JPEG round trip at the given quality (1–100)' },
+  { name: 'jpeg-blind', description: 'JPEG at a quality uniform in [10, 95]' },
+  { name: 'poisson:<peak>', description: 'shot noise with `peak` photons at white' },
+  { name: 'blur:<sigma>', description: 'Gaussian blur of sigma px' },
+  { name: 'downscale:<factor>', description: 'shrink by factor (bicubic) and enlarge back (bicubic)' },
+  { name: 'old-photo', description: 'random ageing + scanning chain: fading/yellowing, scratches, dust, blur, noise, downscale, JPEG' },
+  { name: 'none', description: 'no degradation (degraded = clean)' },
+  { name: '<file>.json', description: 'a recipe file (see DegradationStepSchema)' },
+];
+
+function parseNumber(text: string | undefined, what: string, min: number, max: number): number {
+  const value = Number(text);
+  if (text === undefined || text.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new StudioError('BAD_INPUT', `The preset needs a ${what} between ${min} and ${max}, got "${text ?? ''}".`);
+  }
+  return value;
+}
+
+/** Recipes for the built-in presets (synchronous; use resolvePreset to also accept recipe files). */
+export function presetRecipe(name: string): DegradationRecipe {
+  const [head, arg, ...extra] = name.trim().split(':');
+  if (extra.length > 0) throw new StudioError('BAD_INPUT', `Unknown preset "${name}".`);
+  switch (head) {
+    case 'gaussian':
+      return { op: 'gaussianNoise', sigma: parseNumber(arg, 'sigma (0–255 scale)', 0, 255), clip: false };
+    case 'gaussian-blind':
+      return { op: 'gaussianNoise', sigma: [0, 55], clip: false };
+    case 'jpeg':
+      return { op: 'jpeg', quality: parseNumber(arg, 'quality', 1, 100) };
+    case 'jpeg-blind':
+      return { op: 'jpeg', quality: [10, 95] };
+    case 'poisson':
+      return { op: 'poissonNoise', peak: parseNumber(arg, 'peak', 0.01, 1e6) };
+    case 'blur':
+      return { op: 'gaussianBlur', sigma: parseNumber(arg, 'sigma (px)', 0, 50) };
+    case 'downscale':
+      return { op: 'downscale', factor: parseNumber(arg, 'factor', 1, 16), down: ['bicubic'], up: ['bicubic'] };
+    case 'old-photo':
+      return OLD_PHOTO;
+    case 'none':
+      return { op: 'chain', steps: [] };
+    default:
+      throw new StudioError(
+        'BAD_INPUT',
+        `Unknown preset "${name}". Presets: ${PRESETS.map((p) => p.name).join(', ')}.`,
+      );
+  }
+}
+
+/** A preset name, or a path to a JSON recipe file. */
+export async function resolvePreset(name: string): Promise<DegradationRecipe> {
+  if (!name.toLowerCase().endsWith('.json')) return presetRecipe(name);
+  let text: string;
+  try {
+    text = await readFile(name, 'utf8');
+  } catch (error) {
+    throw new StudioError('NOT_FOUND', `Cannot read the recipe file ${name}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new StudioError('BAD_INPUT', `The recipe file ${name} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = DegradationStepSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new StudioError('BAD_INPUT', `The recipe file ${name} is not a valid recipe.`, { issues: parsed.error.issues });
+  }
+  return parsed.data;
+}
