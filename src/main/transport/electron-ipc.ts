@@ -4,44 +4,35 @@ import { ipcMain, type IpcMainEvent, type WebContents } from 'electron';
 import { IPC_CHANNEL } from '../../shared/bridge';
 import type { Message, Transport } from '../../shared/rpc/protocol';
 import { isTrustedSender } from '../security/ipc-sender';
+import { transportListeners } from '../../shared/rpc/transport-kit';
 
 export { APP_ORIGIN } from '../security/ipc-sender';
 
 export function electronTransport(contents: WebContents): Transport {
-  const messageListeners = new Set<(m: unknown) => void>();
-  const closeListeners = new Set<() => void>();
-  let closed = false;
+  const kit = transportListeners();
   const onIpc = (event: IpcMainEvent, message: unknown): void => {
-    if (!isTrustedSender(event, contents)) return;
-    for (const l of messageListeners) l(message);
+    if (isTrustedSender(event, contents)) kit.deliver(message);
   };
   // A reload or navigation starts a new page: its subscriptions must not outlive the old one.
   const onNavigate = (details: { isMainFrame: boolean; isSameDocument: boolean }): void => {
     if (details.isMainFrame && !details.isSameDocument) close();
   };
   const close = (): void => {
-    if (closed) return;
-    closed = true;
+    if (kit.isClosed) return;
     ipcMain.removeListener(IPC_CHANNEL, onIpc);
     contents.removeListener('did-start-navigation', onNavigate);
     contents.removeListener('destroyed', close);
-    for (const l of [...closeListeners]) l();
+    kit.markClosed();
   };
   ipcMain.on(IPC_CHANNEL, onIpc);
   contents.on('did-start-navigation', onNavigate);
   contents.once('destroyed', close);
   return {
     send(message: Message) {
-      if (!closed && !contents.isDestroyed()) contents.send(IPC_CHANNEL, message);
+      if (!kit.isClosed && !contents.isDestroyed()) contents.send(IPC_CHANNEL, message);
     },
-    onMessage(l) {
-      messageListeners.add(l);
-      return () => messageListeners.delete(l);
-    },
-    onClose(l) {
-      closeListeners.add(l);
-      return () => closeListeners.delete(l);
-    },
+    onMessage: kit.onMessage,
+    onClose: kit.onClose,
     close,
   };
 }

@@ -3,25 +3,22 @@
 // (process.parentPort in the child; child.postMessage in the host). Never imports electron.
 import type { ChildProcess } from 'node:child_process';
 import type { Message, Transport } from '../../shared/rpc/protocol';
+import { transportListeners } from '../../shared/rpc/transport-kit';
 
-type Listener = (message: unknown) => void;
+interface ParentPortLike {
+  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+  postMessage(message: unknown): void;
+}
 
 /** Inside the engine process: talks to whichever parent started it. */
 export function parentTransport(): Transport {
-  const messageListeners = new Set<Listener>();
-  const closeListeners = new Set<() => void>();
+  const kit = transportListeners();
   const parentPort = (process as unknown as { parentPort?: ParentPortLike }).parentPort;
   if (parentPort) {
-    parentPort.on('message', (event) => {
-      for (const l of messageListeners) l(event.data);
-    });
+    parentPort.on('message', (event) => kit.deliver(event.data));
   } else if (process.send) {
-    process.on('message', (m) => {
-      for (const l of messageListeners) l(m);
-    });
-    process.on('disconnect', () => {
-      for (const l of closeListeners) l();
-    });
+    process.on('message', (m) => kit.deliver(m));
+    process.on('disconnect', () => kit.markClosed());
   } else {
     throw new Error('The engine process has no parent channel (start it with fork or utilityProcess).');
   }
@@ -30,30 +27,19 @@ export function parentTransport(): Transport {
       if (parentPort) parentPort.postMessage(message);
       else if (process.connected) process.send!(message);
     },
-    onMessage(l) {
-      messageListeners.add(l);
-      return () => messageListeners.delete(l);
-    },
-    onClose(l) {
-      closeListeners.add(l);
-      return () => closeListeners.delete(l);
-    },
+    onMessage: kit.onMessage,
+    onClose: kit.onClose,
     close() {
       if (process.connected) process.disconnect();
     },
   };
 }
 
-interface ParentPortLike {
-  on(event: 'message', listener: (event: { data: unknown }) => void): void;
-  postMessage(message: unknown): void;
-}
-
 /** The parts of a child process the host needs, whatever started it. */
 export interface ChildLike {
   pid?: number;
   postMessage(message: unknown): void;
-  onMessage(listener: Listener): void;
+  onMessage(listener: (message: unknown) => void): void;
   onExit(listener: (code: number | null, signal: string | null) => void): void;
   kill(): void;
 }
@@ -72,32 +58,17 @@ export function forkedChild(child: ChildProcess): ChildLike {
 
 /** The host side's transport to one child; it closes when the child exits. */
 export function childTransport(child: ChildLike): Transport {
-  const messageListeners = new Set<Listener>();
-  const closeListeners = new Set<() => void>();
-  let closed = false;
-  child.onMessage((m) => {
-    for (const l of messageListeners) l(m);
-  });
-  child.onExit(() => {
-    if (closed) return;
-    closed = true;
-    for (const l of [...closeListeners]) l();
-  });
+  const kit = transportListeners();
+  child.onMessage((m) => kit.deliver(m));
+  child.onExit(() => kit.markClosed());
   return {
     send(message) {
-      if (!closed) child.postMessage(message);
+      if (!kit.isClosed) child.postMessage(message);
     },
-    onMessage(l) {
-      messageListeners.add(l);
-      return () => messageListeners.delete(l);
-    },
-    onClose(l) {
-      closeListeners.add(l);
-      return () => closeListeners.delete(l);
-    },
+    onMessage: kit.onMessage,
+    onClose: kit.onClose,
     close() {
-      if (closed) return;
-      child.kill();
+      if (!kit.isClosed) child.kill();
     },
   };
 }

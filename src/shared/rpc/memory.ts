@@ -1,36 +1,25 @@
 // An in-memory transport pair, for tests and for running services in-process (the CLI).
 // Messages go through a JSON round trip and are delivered asynchronously, like a real pipe.
 import type { Message, Transport } from './protocol';
+import { transportListeners } from './transport-kit';
 
 export function createMemoryPair(): [Transport, Transport] {
-  const listeners: [Set<(m: unknown) => void>, Set<(m: unknown) => void>] = [new Set(), new Set()];
-  const closeListeners: [Set<() => void>, Set<() => void>] = [new Set(), new Set()];
-  let closed = false;
-
+  const kits = [transportListeners(), transportListeners()] as const;
   const closeBoth = (): void => {
-    if (closed) return;
-    closed = true;
-    for (const side of closeListeners) for (const l of [...side]) l();
+    for (const kit of kits) kit.markClosed();
   };
-
   const side = (self: 0 | 1): Transport => {
-    const other = self === 0 ? 1 : 0;
+    const other = kits[self === 0 ? 1 : 0];
     return {
       send(message: Message) {
-        if (closed) return;
+        if (other.isClosed) return;
         const copy = JSON.parse(JSON.stringify(message)) as unknown;
         queueMicrotask(() => {
-          if (!closed) for (const l of [...listeners[other]]) l(copy);
+          if (!other.isClosed) other.deliver(copy);
         });
       },
-      onMessage(listener) {
-        listeners[self].add(listener);
-        return () => listeners[self].delete(listener);
-      },
-      onClose(listener) {
-        closeListeners[self].add(listener);
-        return () => closeListeners[self].delete(listener);
-      },
+      onMessage: kits[self].onMessage,
+      onClose: kits[self].onClose,
       close: closeBoth,
     };
   };

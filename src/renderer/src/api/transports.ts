@@ -2,23 +2,19 @@
 // loopback server in browser mode. Both carry the same protocol messages.
 import { BRIDGE_KEY, type StudioBridge } from '../../../shared/bridge';
 import type { Message, Transport } from '../../../shared/rpc/protocol';
+import { transportListeners } from '../../../shared/rpc/transport-kit';
 
 export function electronBridge(): StudioBridge | null {
   return ((window as unknown as Record<string, unknown>)[BRIDGE_KEY] as StudioBridge | undefined) ?? null;
 }
 
 export function bridgeTransport(bridge: StudioBridge): Transport {
-  const closeListeners = new Set<() => void>();
+  const kit = transportListeners();
   return {
     send: (message: Message) => bridge.send(message),
     onMessage: (listener) => bridge.onMessage(listener),
-    onClose(listener) {
-      closeListeners.add(listener);
-      return () => closeListeners.delete(listener);
-    },
-    close() {
-      for (const l of [...closeListeners]) l();
-    },
+    onClose: kit.onClose,
+    close: () => kit.markClosed(),
   };
 }
 
@@ -26,37 +22,26 @@ export function bridgeTransport(bridge: StudioBridge): Transport {
 export function webSocketTransport(url: string): Transport {
   const socket = new WebSocket(url);
   const queue: string[] = [];
-  const messageListeners = new Set<(m: unknown) => void>();
-  const closeListeners = new Set<() => void>();
+  const kit = transportListeners();
   socket.addEventListener('open', () => {
     for (const data of queue.splice(0)) socket.send(data);
   });
   socket.addEventListener('message', (event) => {
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(String(event.data));
+      kit.deliver(JSON.parse(String(event.data)));
     } catch {
-      return;
+      // not JSON: ignore
     }
-    for (const l of messageListeners) l(parsed);
   });
-  socket.addEventListener('close', () => {
-    for (const l of [...closeListeners]) l();
-  });
+  socket.addEventListener('close', () => kit.markClosed());
   return {
     send(message) {
       const data = JSON.stringify(message);
       if (socket.readyState === WebSocket.OPEN) socket.send(data);
       else if (socket.readyState === WebSocket.CONNECTING) queue.push(data);
     },
-    onMessage(l) {
-      messageListeners.add(l);
-      return () => messageListeners.delete(l);
-    },
-    onClose(l) {
-      closeListeners.add(l);
-      return () => closeListeners.delete(l);
-    },
+    onMessage: kit.onMessage,
+    onClose: kit.onClose,
     close: () => socket.close(),
   };
 }
