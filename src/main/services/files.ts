@@ -1,28 +1,15 @@
-// File helpers shared by every service that writes: outputs go to a temporary name in the same folder and
-// are renamed into place, so a crash never leaves a half-written file under the final name.
-import { randomBytes } from 'node:crypto';
-import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+// File helpers for the services: which files are images, and folder listings for the in-app browser.
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import type { FileEntry, FolderListing } from '../../shared/contract';
 import { StudioError } from '../../shared/rpc/errors';
+import { isImageFileName } from '../engine/data/image';
 
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(temp, data);
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
+export { writeFileAtomic } from '../fs-atomic';
 
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.bmp']);
-
-export function isImageFile(name: string): boolean {
-  return IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
-}
+/** The same rule as the data pipeline's: one list of image extensions for the whole studio. */
+export const isImageFile = isImageFileName;
 
 /** One folder's entries for the in-app folder browser: folders first, then files, hidden ones left out. */
 export async function listFolder(dir: string = homedir()): Promise<FolderListing> {

@@ -7,9 +7,8 @@
 //   (paper, page); white matches how viewers and printers show them, whereas dropping alpha would expose
 //   whatever RGB the encoder left under transparent pixels (often black or garbage);
 // - multi-frame files (GIF, TIFF pages, animated WebP) use their first frame.
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import sharp from 'sharp';
 
 /** Float RGB image: HWC, 3 channels, values nominally in [0, 1]. */
@@ -150,17 +149,7 @@ export async function encodePng(image: RgbImage): Promise<Buffer> {
     .toBuffer();
 }
 
-/** Writes to a temporary name in the same folder, then renames, so readers never see a half-written file. */
-export async function writeFileAtomic(path: string, bytes: Buffer): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temp, bytes);
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
-}
+export { writeFileAtomic } from '../../fs-atomic';
 
 /** A short, human reason from a decode error (sharp messages can be multi-line and repetitive). */
 export function decodeFailureReason(error: unknown): string {

@@ -30,4 +30,4 @@ export {
   writeArtifacts,
   writeNamedWeights,
 } from './model-io';
-export { writeDirAtomic, writeFileAtomic } from './fs-atomic';
+export { writeDirAtomic, writeFileAtomic } from '../../fs-atomic';

@@ -20,7 +20,7 @@ import {
 import { getArchitecture, isArchitectureId } from '../models/index';
 import { countMacs } from '../models/macs';
 import type { TrainResult } from '../train/train';
-import { isTemporaryName, writeDirAtomic, writeFileAtomic } from './fs-atomic';
+import { isTemporaryName, writeDirAtomic, writeFileAtomic } from '../../fs-atomic';
 import { loadModelFiles, MODEL_JSON, readArtifacts, saveModelFiles, WEIGHTS_BIN } from './model-io';
 
 export const CARD_JSON = 'card.json';

@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { StudioError } from '../../../shared/rpc/errors';
 import { MODEL_CARD_FORMAT_VERSION, type ModelCard } from '../../../shared/model-card';
 import { countMacs } from '../models/macs';
-import { writeFileAtomic } from './fs-atomic';
+import { writeFileAtomic } from '../../fs-atomic';
 import { loadModelFiles, MODEL_JSON, readArtifacts } from './model-io';
 import { addPackage, CARD_JSON, guessTask, readCard, slugify, verifyPackage } from './packages';
 

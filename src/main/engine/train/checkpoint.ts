@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { StudioError } from '../../../shared/rpc/errors';
 import { EpochRecordSchema, TrainRecipeSchema } from '../../../shared/model-card';
-import { writeDirAtomic } from '../package/fs-atomic';
+import { writeDirAtomic } from '../../fs-atomic';
 import { loadModelFiles, readNamedWeights, saveModelFiles, writeNamedWeights } from '../package/model-io';
 
 export const CHECKPOINT_FORMAT = 1;
