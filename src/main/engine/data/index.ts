@@ -47,4 +47,4 @@ export {
   type SynthReport,
   SplitReportSchema,
   type SplitReport,
-} from './schemas';
+} from '../../../shared/dataset';

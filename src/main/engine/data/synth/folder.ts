@@ -9,7 +9,7 @@ import { mapLimit } from '../check';
 import { scanDataset } from '../dataset';
 import { type RawRgbImage, decodeFailureReason, decodeImageFile, encodePng, rawToFloat, writeFileAtomic } from '../image';
 import { deriveSeed } from '../rng';
-import type { SynthReport } from '../schemas';
+import type { SynthReport } from '../../../../shared/dataset';
 import { type AppliedStep, type DegradationRecipe, recipeMayExceedRange, synthesize } from './recipe';
 
 export interface SynthFolderOptions {

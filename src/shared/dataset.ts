@@ -1,4 +1,5 @@
-// Zod schemas of the data pipeline's JSON reports (CLI --json output, and what the app shows).
+// Zod schemas of the data pipeline's JSON reports (CLI --json output, and what the app shows). Shared so the
+// renderer can use them; imports only zod.
 import { z } from 'zod';
 
 export const DatasetKindSchema = z.enum(['paired', 'clean']);
