@@ -130,9 +130,9 @@ async function main(): Promise<void> {
   app.on('web-contents-created', (_event, contents) => lockDown(contents));
 
   const settings = SettingsStore.inDataDir(home);
-  let preference = (await settings.get()).backend;
-  settings.onChange((s) => (preference = s.backend));
-  const engine = new EngineHost(launcherFromChild(() => utilityLauncherChild(engineEnv(() => preference))));
+  let current = await settings.get();
+  settings.onChange((s) => (current = s));
+  const engine = new EngineHost(launcherFromChild(() => utilityLauncherChild(engineEnv(current))));
   engine.onState((state) => {
     if (state.state === 'crashed') void log.error('engine.crashed', { message: state.message });
   });

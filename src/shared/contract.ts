@@ -3,6 +3,22 @@
 import { z } from 'zod';
 import { defineContract } from './rpc/protocol';
 import { BackendNameSchema, BackendPreferenceSchema, BackendStatusSchema } from './engine-types';
+import { DatasetReportSchema } from './dataset';
+import { LayerSummarySchema, ModelCardSchema, HyperParamsSchema, ArchitectureIdSchema } from './model-card';
+import {
+  ArchitectureSummarySchema,
+  EvaluateEventSchema,
+  EvaluateParamsSchema,
+  ModelDetailsSchema,
+  ModelExportResultSchema,
+  ModelImportResultSchema,
+  ModelsListOutputSchema,
+  TrainEventSchema,
+  TrainParamsSchema,
+  TrainRunInfoInputSchema,
+  TrainRunInfoSchema,
+} from './jobs';
+import { RestoreEventSchema, RestoreParamsSchema, TriageResultSchema } from './restore';
 
 export const AppModeSchema = z.enum(['electron', 'browser', 'cli']);
 
@@ -76,6 +92,17 @@ export const AppCommandSchema = z.discriminatedUnion('command', [
 export type AppCommand = z.infer<typeof AppCommandSchema>;
 
 const Empty = z.object({}).strict();
+const ModelId = z.object({ id: z.string().min(1) }).strict();
+const JobRef = z.object({ jobId: z.string().min(1) }).strict();
+
+export const SynthPreviewSchema = z.object({
+  /** The source photo (a crop of it) and the same crop degraded by the preset, as PNG files. */
+  clean: z.string(),
+  degraded: z.string(),
+  /** The degradation steps applied, in order, with their drawn parameters. */
+  applied: z.array(z.string()),
+});
+export type SynthPreview = z.infer<typeof SynthPreviewSchema>;
 
 export const studioContract = defineContract({
   methods: {
@@ -89,13 +116,53 @@ export const studioContract = defineContract({
     /** Grants the image route access to a folder the user opened. */
     'folders.open': { input: z.object({ dir: z.string().min(1) }).strict(), output: z.object({ dir: z.string() }) },
     'jobs.list': { input: Empty, output: z.array(JobSchema) },
-    'jobs.cancel': { input: z.object({ jobId: z.string().min(1) }).strict(), output: JobSchema },
+    'jobs.cancel': { input: JobRef, output: JobSchema },
+
+    // Models (the models folder from Settings)
+    'models.architectures': { input: Empty, output: z.array(ArchitectureSummarySchema) },
+    /** Layers of an architecture (with hyper-parameters) or of an installed model, for the layer diagram. */
+    'models.layers': {
+      input: z.union([z.object({ arch: ArchitectureIdSchema, hyper: HyperParamsSchema.default({}) }).strict(), ModelId]),
+      output: z.array(LayerSummarySchema),
+    },
+    'models.list': { input: Empty, output: ModelsListOutputSchema },
+    'models.show': { input: ModelId, output: ModelDetailsSchema },
+    'models.import': { input: z.object({ source: z.string().min(1), name: z.string().min(1).max(200).optional() }).strict(), output: ModelImportResultSchema },
+    'models.export': { input: z.object({ id: z.string().min(1), out: z.string().min(1) }).strict(), output: ModelExportResultSchema },
+    'models.delete': { input: ModelId, output: z.object({ id: z.string(), path: z.string() }) },
+    'models.rename': { input: z.object({ id: z.string().min(1), name: z.string().trim().min(1).max(200) }).strict(), output: ModelCardSchema },
+
+    // Datasets
+    'dataset.check': { input: z.object({ dir: z.string().min(1) }).strict(), output: DatasetReportSchema },
+    /** A degraded sample of a photo from a clean folder, for the wizard's live preview of a preset. */
+    'synth.preview': {
+      input: z.object({ dir: z.string().min(1), preset: z.string().min(1), seed: z.number().int().min(0).default(0), size: z.number().int().min(32).max(1024).default(256) }).strict(),
+      output: SynthPreviewSchema,
+    },
+
+    // Training and evaluation jobs: start returns the job; its events stream on train.events / evaluate.events.
+    'train.start': { input: TrainParamsSchema, output: JobSchema },
+    /** Stops a training job gracefully: the model of the finished epochs is saved. */
+    'train.stop': { input: JobRef, output: z.object({ stopping: z.boolean() }) },
+    'train.runInfo': { input: TrainRunInfoInputSchema, output: TrainRunInfoSchema },
+    'evaluate.start': { input: EvaluateParamsSchema, output: JobSchema },
+
+    // Restoring: start returns the job; restore.events streams its progress and every file.
+    'restore.start': { input: RestoreParamsSchema, output: JobSchema },
+    'restore.pause': { input: JobRef, output: z.object({ paused: z.boolean() }) },
+    'restore.resume': { input: JobRef, output: z.object({ paused: z.boolean() }) },
+    /** How damaged each photo of a folder looks (0 clean … 1 damaged), most damaged first. */
+    'triage.run': { input: z.object({ dir: z.string().min(1), recursive: z.boolean().default(false) }).strict(), output: TriageResultSchema },
   },
   events: {
     /** Every change of any job (or of one job when jobId is given). */
     'jobs.update': { params: z.object({ jobId: z.string().optional() }).strict(), data: JobSchema },
     'engine.state': { params: Empty, data: EngineStateSchema },
     'app.command': { params: Empty, data: AppCommandSchema },
+    /** A training job's events from its start (replayed), then live, until it ends. */
+    'train.events': { params: JobRef, data: TrainEventSchema },
+    'evaluate.events': { params: JobRef, data: EvaluateEventSchema },
+    'restore.events': { params: JobRef, data: RestoreEventSchema },
   },
 });
 

@@ -19,5 +19,9 @@ export const BackendStatusSchema = z.object({
   gpu: z.string().nullable(),
   /** Why backends that were tried did not load (backend name → reason). */
   unavailable: z.record(z.string(), z.string()),
+  /** wasm: whether the SIMD build runs; null for the other backends. */
+  simd: z.boolean().nullable().optional(),
+  /** One line on how the backend runs, e.g. "WebAssembly, SIMD, 2 threads (threaded build, one per core)". */
+  detail: z.string().optional(),
 });
 export type BackendStatus = z.infer<typeof BackendStatusSchema>;

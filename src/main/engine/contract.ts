@@ -2,6 +2,26 @@
 import { z } from 'zod';
 import { defineContract } from '../../shared/rpc/protocol';
 import { BackendPreferenceSchema, BackendStatusSchema } from '../../shared/engine-types';
+import { ArchitectureIdSchema, HyperParamsSchema, LayerSummarySchema, ModelCardSchema } from '../../shared/model-card';
+import {
+  ArchitectureSummarySchema,
+  EvaluateEventSchema,
+  EvaluateParamsSchema,
+  ModelDetailsSchema,
+  ModelExportInputSchema,
+  ModelExportResultSchema,
+  ModelImportInputSchema,
+  ModelImportResultSchema,
+  ModelRefInputSchema,
+  ModelRenameInputSchema,
+  ModelsListInputSchema,
+  ModelsListOutputSchema,
+  TrainEventSchema,
+  TrainParamsSchema,
+  TrainRunInfoInputSchema,
+  TrainRunInfoSchema,
+} from '../../shared/jobs';
+import { RestoreEventSchema, RestoreParamsSchema, TriageParamsSchema, TriageResultSchema } from '../../shared/restore';
 
 const Empty = z.object({}).strict();
 
@@ -13,8 +33,48 @@ export const engineContract = defineContract({
     'engine.crashForTest': { input: Empty, output: z.null() },
     /** Test hook: resolves after ms unless cancelled. Enabled only when STUDIO_TEST=1. */
     'engine.sleepForTest': { input: z.object({ ms: z.number().int().min(0).max(60_000) }).strict(), output: z.null() },
+
+    /** Stops a train.run stream gracefully (within one batch): the finished epochs' model is saved and `done` is sent. */
+    'train.stop': { input: z.object({ runId: z.string().min(1) }).strict(), output: z.object({ stopping: z.boolean() }) },
+    /** What resuming the run that writes `out` would continue from (checkpoint epoch) and its run.json. */
+    'train.runInfo': { input: TrainRunInfoInputSchema, output: TrainRunInfoSchema },
+
+    /** The model zoo with parameter counts and multiply-adds per pixel at the defaults. */
+    'models.architectures': { input: Empty, output: z.array(ArchitectureSummarySchema) },
+    /** Layers of an architecture (with hyper-parameters) or of an installed model (id or folder), for the layer diagram. */
+    'models.layers': {
+      input: z.union([
+        z.object({ arch: ArchitectureIdSchema, hyper: HyperParamsSchema.default({}) }).strict(),
+        z.object({ id: z.string().min(1), modelsDir: z.string().min(1).optional() }).strict(),
+      ]),
+      output: z.array(LayerSummarySchema),
+    },
+    'models.list': { input: ModelsListInputSchema, output: ModelsListOutputSchema },
+    /** A package's card and files, after checking that it loads (MODEL_INVALID otherwise). */
+    'models.show': { input: ModelRefInputSchema, output: ModelDetailsSchema },
+    /** Imports a package zip, a model folder (package or tfjs layers) or a Keras .h5 file. */
+    'models.import': { input: ModelImportInputSchema, output: ModelImportResultSchema },
+    'models.export': { input: ModelExportInputSchema, output: ModelExportResultSchema },
+    'models.delete': { input: ModelRefInputSchema, output: z.object({ id: z.string(), path: z.string() }) },
+    'models.rename': { input: ModelRenameInputSchema, output: ModelCardSchema },
+
+    /** Pause and resume a restore.run stream between tiles (cancel = unsubscribe). */
+    'restore.pause': { input: z.object({ runId: z.string().min(1) }).strict(), output: z.object({ paused: z.boolean() }) },
+    'restore.resume': { input: z.object({ runId: z.string().min(1) }).strict(), output: z.object({ paused: z.boolean() }) },
+    /** Scores how damaged each photo of a folder looks, with the clean-vs-degraded classifier. */
+    'triage.run': { input: TriageParamsSchema, output: TriageResultSchema },
   },
-  events: {},
+  events: {
+    /**
+     * Trains a model: start, batch…, epoch…, done (warning events in between). Unsubscribing cancels within
+     * one batch (the checkpoint stays for resume); train.stop stops gracefully and saves the model.
+     */
+    'train.run': { params: TrainParamsSchema, data: TrainEventSchema },
+    /** Evaluates a model on a dataset: start, image… (skipped…), done with the means. Unsubscribing cancels. */
+    'evaluate.run': { params: EvaluateParamsSchema, data: EvaluateEventSchema },
+    /** Restores a photo or a folder: start, progress…, file…, done. Unsubscribing cancels (a rerun resumes). */
+    'restore.run': { params: RestoreParamsSchema, data: RestoreEventSchema },
+  },
 });
 
 export type EngineContract = typeof engineContract;

@@ -1,23 +1,45 @@
-// The engine process's request handlers. Runs wherever the engine runs: its own process (app, browser
-// mode) or in-process (CLI). Never imports electron.
+// The engine process's request handlers and event sources. Runs wherever the engine runs: its own process
+// (app, browser mode) or in-process (CLI). Never imports electron.
+import { randomUUID } from 'node:crypto';
 import { StudioError } from '../../shared/rpc/errors';
-import type { Handlers } from '../../shared/rpc/server';
+import { streamTask, type EventSources, type Handlers } from '../../shared/rpc/server';
+import type { EvaluateEvent, EvaluateParams, TrainEvent, TrainParams } from '../../shared/jobs';
 import { backendStatus, initBackend } from './backend';
 import type { EngineContract } from './contract';
+import type { RestoreEvent, RestoreParams } from '../../shared/restore';
+import { pauseGate, restoreJob, triageJob } from './jobs/restore-job';
+import {
+  architectureSummaries,
+  deleteModel,
+  exportModel,
+  importModel,
+  listModels,
+  modelLayers,
+  renameModel,
+  runEvaluateJob,
+  runTrainJob,
+  showModel,
+  trainRunInfo,
+} from './jobs/index';
 
 const testHooksEnabled = (): boolean => process.env.STUDIO_TEST === '1';
 
-export function createEngineHandlers(options: { exit?: (code: number) => void } = {}): Handlers<EngineContract> {
-  let ready: ReturnType<typeof initBackend> | null = null;
-  // The backend is chosen lazily, once, on the first request that needs it; a failed start is retried.
-  const ensureBackend = async (): Promise<Awaited<ReturnType<typeof initBackend>>> => {
-    ready ??= initBackend().catch((error: unknown) => {
-      ready = null;
-      throw error;
-    });
-    return ready;
-  };
+// The backend is process-wide (tfjs has one engine), so the state that tracks it is too.
+let ready: ReturnType<typeof initBackend> | null = null;
 
+/** Chooses the backend lazily, once, on the first request that needs it; a failed start is retried. */
+async function ensureBackend(): Promise<Awaited<ReturnType<typeof initBackend>>> {
+  ready ??= initBackend().catch((error: unknown) => {
+    ready = null;
+    throw error;
+  });
+  return ready;
+}
+
+/** Graceful-stop switches of the training runs in progress, by run id (train.stop). */
+const trainStops = new Map<string, AbortController>();
+
+export function createEngineHandlers(options: { exit?: (code: number) => void } = {}): Handlers<EngineContract> {
   const requireTestHooks = (): void => {
     if (!testHooksEnabled()) throw new StudioError('UNKNOWN_METHOD', 'Test hooks are disabled.');
   };
@@ -46,6 +68,76 @@ export function createEngineHandlers(options: { exit?: (code: number) => void } 
       });
       return null;
     },
+
+    'train.stop': ({ runId }) => {
+      const stop = trainStops.get(runId);
+      if (!stop) return { stopping: false };
+      stop.abort();
+      return { stopping: true };
+    },
+    'train.runInfo': (input) => trainRunInfo(input),
+
+    'models.architectures': async () => {
+      await ensureBackend();
+      return architectureSummaries();
+    },
+    'models.layers': async (input) => {
+      await ensureBackend();
+      return modelLayers(input);
+    },
+    'models.list': (input) => listModels(input),
+    'models.show': async (input) => {
+      await ensureBackend();
+      return showModel(input);
+    },
+    'models.import': async (input) => {
+      await ensureBackend();
+      return importModel(input);
+    },
+    'models.export': async (input) => {
+      await ensureBackend();
+      return exportModel(input);
+    },
+    'models.delete': (input) => deleteModel(input),
+    'models.rename': (input) => renameModel(input),
+
+    'restore.pause': ({ runId }) => {
+      pauseGate(runId).pause();
+      return { paused: true };
+    },
+    'restore.resume': ({ runId }) => {
+      pauseGate(runId).resume();
+      return { paused: false };
+    },
+    'triage.run': async (input, { signal }) => {
+      await ensureBackend();
+      return triageJob(input, signal);
+    },
+  };
+}
+
+/** The engine's streams: long jobs whose progress is the stream's data (see streamTask). */
+export function createEngineSources(): EventSources<EngineContract> {
+  return {
+    'train.run': streamTask<TrainParams, TrainEvent>(async (params, { signal, emit }) => {
+      await ensureBackend();
+      const runId = randomUUID();
+      const stop = new AbortController();
+      trainStops.set(runId, stop);
+      try {
+        await runTrainJob(params, { signal, stop: stop.signal, emit, runId });
+      } finally {
+        trainStops.delete(runId);
+      }
+    }),
+    'evaluate.run': streamTask<EvaluateParams, EvaluateEvent>(async (params, { signal, emit }) => {
+      await ensureBackend();
+      await runEvaluateJob(params, { signal, emit });
+    }),
+    'restore.run': streamTask<RestoreParams, RestoreEvent>(async (params, ctx) => {
+      await ensureBackend();
+      await restoreJob(params, ctx);
+    }),
   };
 }
 

@@ -20,9 +20,9 @@ export async function startBrowserMode(options: { port?: number; token?: string 
   await mkdir(home, { recursive: true });
   const settings = SettingsStore.inDataDir(home);
   const saved = await settings.get();
-  let preference = saved.backend;
-  settings.onChange((s) => (preference = s.backend));
-  const engine = new EngineHost(forkLauncher(() => engineEnv(() => preference)));
+  let current = saved;
+  settings.onChange((s) => (current = s));
+  const engine = new EngineHost(forkLauncher(() => engineEnv(current)));
   const folders = new FolderAccess([home]);
   const services = createStudioServices({ mode: 'browser', engine, settings, folders, jobs: new JobRegistry() });
   const server = await startBrowserServer({ services, folders, rendererDir: rendererDir(), ...options });

@@ -49,11 +49,14 @@ export function launcherFromChild(start: () => ChildLike): EngineLauncher {
 }
 
 /**
- * The engine's environment: the backend preference of the settings unless STUDIO_BACKEND is set
- * (a flag or the environment wins over a saved setting).
+ * The engine's environment: the backend and thread count of the settings, unless STUDIO_BACKEND or
+ * STUDIO_THREADS is set (a flag or the environment wins over a saved setting).
  */
-export function engineEnv(preference: () => string): NodeJS.ProcessEnv {
-  return process.env.STUDIO_BACKEND ? process.env : { ...process.env, STUDIO_BACKEND: preference() };
+export function engineEnv(settings: { backend: string; threads: number }): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  env.STUDIO_BACKEND ||= settings.backend;
+  if (!env.STUDIO_THREADS && settings.threads > 0) env.STUDIO_THREADS = String(settings.threads);
+  return env;
 }
 
 /** The engine as a Node child process (browser mode, tests). */
@@ -67,10 +70,10 @@ export function forkLauncher(env: () => NodeJS.ProcessEnv = () => process.env): 
 
 /** The engine inside this process (the CLI): same protocol over an in-memory pair, no extra process. */
 export async function inProcessLauncher(): Promise<EngineLauncher> {
-  const { createEngineHandlers } = await import('../engine/handlers');
+  const { createEngineHandlers, createEngineSources } = await import('../engine/handlers');
   return () => {
     const [hostSide, engineSide] = createMemoryPair();
-    serveRpc(engineSide, engineContract, createEngineHandlers());
+    serveRpc(engineSide, engineContract, createEngineHandlers(), createEngineSources());
     return { transport: hostSide, exitInfo: () => null };
   };
 }

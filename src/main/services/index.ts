@@ -12,6 +12,8 @@ import type { SettingsStore } from './settings';
 import type { CommandBus } from '../desktop/commands';
 import type { RecentFolders } from '../desktop/recent';
 import type { DailyLog } from './logger';
+import { createStudioJobs } from './studio-jobs';
+import { StreamJobs } from './stream-jobs';
 
 export interface ServiceDeps {
   mode: 'electron' | 'browser' | 'cli';
@@ -54,6 +56,7 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
     return real;
   };
   if (deps.log) logJobs(jobs, deps.log);
+  const studioJobs = createStudioJobs({ engine, settings, folders, streams: new StreamJobs(jobs, engine) });
 
   const handlers: Handlers<StudioContract> = {
     'app.info': async (_input, { signal }) => {
@@ -76,7 +79,9 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
     'settings.update': async (patch, { signal }) => {
       const before = await settings.get();
       const next = await settings.update(patch);
-      if (next.backend !== before.backend) await engine.call('engine.setBackend', { preference: next.backend }, { signal });
+      // A new thread count needs a fresh engine (wasm sets its thread pool once); the next request starts it.
+      if (next.threads !== before.threads && jobs.list().every((j) => j.state !== 'running')) engine.dispose();
+      else if (next.backend !== before.backend) await engine.call('engine.setBackend', { preference: next.backend }, { signal });
       return next;
     },
     'files.list': ({ dir }) => listFolder(dir),
@@ -88,6 +93,7 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
     'folders.open': async ({ dir }) => ({ dir: await opened(dir) }),
     'jobs.list': () => jobs.list(),
     'jobs.cancel': ({ jobId }) => jobs.cancel(jobId),
+    ...studioJobs.handlers,
   };
 
   const events: EventSources<StudioContract> = {
@@ -100,6 +106,7 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
       return engine.onState(emit);
     },
     'app.command': (_params, { emit }) => deps.commands?.listen(emit),
+    ...studioJobs.events,
   };
 
   return { handlers, events };

@@ -4,5 +4,10 @@ import { infoCommand } from './info';
 import { serveCommand } from './serve';
 import { datasetCommand } from './dataset';
 import { synthCommand } from './synth';
+import { restoreCommand } from './restore';
+import { triageCommand } from './triage';
+import { trainCommand } from './train';
+import { evaluateCommand } from './evaluate';
+import { modelsCommand } from './models';
 
-export const commands: CliCommand[] = [infoCommand, serveCommand, datasetCommand, synthCommand];
+export const commands: CliCommand[] = [infoCommand, serveCommand, datasetCommand, synthCommand, restoreCommand, triageCommand, trainCommand, evaluateCommand, modelsCommand];

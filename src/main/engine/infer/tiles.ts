@@ -29,6 +29,8 @@ export interface TileOptions {
   signal?: AbortSignal;
   /** Called after each tile with the fraction done. */
   onProgress?: (fraction: number) => void;
+  /** Awaited before each tile (a batch job waits here while paused). */
+  beforeTile?: () => Promise<void>;
 }
 
 /** A model as the tiler sees it: NHWC float in [0,1] → NHWC float of the same size. */
@@ -70,7 +72,8 @@ function clamp01(x: number): number {
   return x < 0 ? 0 : x > 1 ? 1 : x;
 }
 
-function featherFor(segments: AxisSegment[], overlap: number): number {
+/** Half-width of the cross-fade band restoreTiled uses for these segments (exported for band-wise callers). */
+export function featherFor(segments: AxisSegment[], overlap: number): number {
   const smallestCore = Math.min(...segments.map((s) => s.coreEnd - s.coreStart));
   return Math.max(0, Math.min(Math.floor(overlap / 2), Math.floor(smallestCore / 2)));
 }
@@ -117,6 +120,7 @@ export async function restoreTiled(model: TileModel, image: RgbImage, options: T
     const h = row.end - row.start;
     const wy = Float32Array.from({ length: h }, (_, i) => axisWeight(row, row.start + i, height, featherY));
     for (const col of cols) {
+      if (options.beforeTile) await options.beforeTile();
       throwIfAborted(options.signal);
       const w = col.end - col.start;
       const wx = Float32Array.from({ length: w }, (_, i) => axisWeight(col, col.start + i, width, featherX));

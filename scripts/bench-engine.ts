@@ -1,0 +1,283 @@
+// Engine benchmark: training and inference speed of every backend that loads.
+//
+//   npm run bench:engine [-- options]
+//
+// For each backend (tensorflow, wasm, cpu; those that load) and each model (the reference CNN of
+// src/main/engine/models/reference.ts, plus the restoration architectures of the model zoo registry when
+// it exists):
+//   train  one step on a batch of 16 64x64 patches: forward, MSE, backward, Adam update
+//   infer  one 576x720 RGB image
+// Columns: median ms, patches/s or megapixels/s, and effective GFLOP/s = 2 x the multiply-adds of the
+// conv/dense layers (x 3 for a training step: forward + input gradient + weight gradient).
+// Then the wasm/cpu training speed ratio of the reference CNN, measured in the same run.
+//
+// cpu is very slow (its weight-gradient kernel is a scalar JavaScript loop: on 2 cores one reference
+// training step takes about 150 s per patch, 40 min at batch 16), so it is measured with few repetitions:
+// 2 training steps at batch 2 (--cpu-steps, --cpu-batch; its per-patch rate does not depend on the batch,
+// and the wasm/cpu ratio compares patches/s) and 1 inference, on the reference CNN only unless --cpu-zoo.
+//
+// Options:
+//   --json                 print one JSON line instead of the table: {"rows": [...], "wasmOverCpuTrain": n}
+//   --backends a,b         backends to try (default tensorflow,wasm,cpu)
+//   --models a,b           models (default: reference and every zoo restorer)
+//   --steps n              timed training steps on fast backends (default 5 reference, 2 zoo models)
+//   --cpu-steps n          timed training steps on cpu (default 2)
+//   --cpu-batch n          training batch on cpu (default 2)
+//   --cpu-zoo              also run the zoo models on cpu
+// Progress goes to stderr.
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { existsSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { initBackend } from '../src/main/engine/backend';
+import { buildReferenceCnn, referenceMacsPerPixel } from '../src/main/engine/models/reference';
+import type { BackendName, BackendStatus } from '../src/shared/engine-types';
+
+const PATCH = 64;
+const BATCH = 16;
+const IMAGE: [number, number] = [576, 720];
+
+interface Row {
+  backend: BackendName;
+  model: string;
+  task: 'train' | 'infer';
+  medianMs: number;
+  perSecond: number;
+  unit: 'patches' | 'megapixels';
+  gflops: number;
+}
+
+interface Measured extends Row {
+  reps: number;
+  batch: number;
+}
+
+interface Bench {
+  name: string;
+  build(): tfl.LayersModel;
+  macsPerPixel: number;
+}
+
+function args(): Map<string, string | true> {
+  const out = new Map<string, string | true>();
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) continue;
+    const [key, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+    const next = argv[i + 1];
+    if (inline !== undefined) out.set(key, inline);
+    else if (next !== undefined && !next.startsWith('--')) out.set(key, argv[++i]!);
+    else out.set(key, true);
+  }
+  return out;
+}
+
+const opts = args();
+const json = opts.has('json');
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+const num = (key: string, fallback: number): number => {
+  const v = opts.get(key);
+  return typeof v === 'string' && Number.isFinite(Number(v)) ? Number(v) : fallback;
+};
+const list = (key: string): string[] | null => {
+  const v = opts.get(key);
+  return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : null;
+};
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+async function models(): Promise<Bench[]> {
+  const benches: Bench[] = [{ name: 'reference', build: () => buildReferenceCnn(), macsPerPixel: referenceMacsPerPixel() }];
+  const registry = new URL('../src/main/engine/models/index.ts', import.meta.url);
+  if (!existsSync(registry)) return benches;
+  type Arch = { task: string; build(h?: object, o?: object): tfl.LayersModel; macsPerPixel(): number };
+  const { ARCHITECTURES } = (await import(registry.href)) as { ARCHITECTURES: Record<string, Arch> };
+  for (const [id, arch] of Object.entries(ARCHITECTURES)) {
+    // Image-to-image models only: the classifier has a fixed input size and a single output.
+    if (arch.task !== 'restore') continue;
+    benches.push({ name: id, build: () => arch.build(), macsPerPixel: arch.macsPerPixel() });
+  }
+  return benches;
+}
+
+async function timeTrain(bench: Bench, batch: number, warmup: number, steps: number): Promise<number[]> {
+  const model = bench.build();
+  const optimizer = tf.train.adam(1e-4);
+  const x = tf.randomUniform([batch, PATCH, PATCH, 3]);
+  const y = tf.randomUniform([batch, PATCH, PATCH, 3]);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const step = async (): Promise<number> => {
+    const start = performance.now();
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.meanSquaredError(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        variables,
+      );
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor: tensor! })));
+      return value;
+    });
+    await loss.data();
+    loss.dispose();
+    return performance.now() - start;
+  };
+  try {
+    for (let i = 0; i < warmup; i++) await step();
+    const times: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      times.push(await step());
+      log(`    train step ${i + 1}/${steps}: ${times.at(-1)!.toFixed(0)} ms`);
+    }
+    return times;
+  } finally {
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+async function timeInfer(bench: Bench, warmupFull: boolean, runs: number): Promise<number[]> {
+  const model = bench.build();
+  const image = tf.randomUniform([1, ...IMAGE, 3]);
+  const predict = async (input: tf.Tensor): Promise<number> => {
+    const start = performance.now();
+    const out = model.predict(input) as tf.Tensor;
+    await out.data();
+    out.dispose();
+    return performance.now() - start;
+  };
+  try {
+    // A small image packs the weights and creates the operators; a full-size one also grows the heap,
+    // which the first large run would otherwise pay for (cpu skips it: minutes per run).
+    if (warmupFull) await predict(image);
+    else {
+      const small = tf.randomUniform([1, PATCH, PATCH, 3]);
+      await predict(small);
+      small.dispose();
+    }
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      times.push(await predict(image));
+      log(`    inference ${i + 1}/${runs}: ${times.at(-1)!.toFixed(0)} ms`);
+    }
+    return times;
+  } finally {
+    image.dispose();
+    model.dispose();
+  }
+}
+
+function row(backend: BackendName, bench: Bench, task: 'train' | 'infer', times: number[], batch: number): Measured {
+  const ms = median(times);
+  if (task === 'train') {
+    const flops = 3 * 2 * bench.macsPerPixel * PATCH * PATCH * batch;
+    return { backend, model: bench.name, task, medianMs: ms, perSecond: (batch * 1000) / ms, unit: 'patches', gflops: flops / ms / 1e6, reps: times.length, batch };
+  }
+  const pixels = IMAGE[0] * IMAGE[1];
+  const flops = 2 * bench.macsPerPixel * pixels;
+  return { backend, model: bench.name, task, medianMs: ms, perSecond: pixels / 1e6 / (ms / 1000), unit: 'megapixels', gflops: flops / ms / 1e6, reps: times.length, batch: 1 };
+}
+
+function fmt(n: number, digits: number): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** Three significant digits, without exponent notation (0.00648, 5.71, 23.4, 1,234). */
+function sig(n: number): string {
+  if (n === 0) return '0';
+  const digits = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(n))));
+  return fmt(n, digits);
+}
+
+function table(rows: Measured[]): string {
+  const header = ['backend', 'model', 'task', 'reps', 'median ms', 'throughput', 'GFLOP/s'];
+  const body = rows.map((r) => [
+    r.backend,
+    r.model,
+    r.task === 'train' ? `train b${r.batch}` : 'infer',
+    String(r.reps),
+    fmt(r.medianMs, 0),
+    r.unit === 'patches' ? `${sig(r.perSecond)} patches/s` : `${sig(r.perSecond)} MP/s`,
+    sig(r.gflops),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const right = new Set([3, 4, 5, 6]);
+  const line = (cells: string[]): string => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const backends = (list('backends') ?? ['tensorflow', 'wasm', 'cpu']) as BackendName[];
+  const wanted = list('models');
+  // The zoo measures multiply-adds on a small probe build, which needs some backend; cpu always loads.
+  await tf.setBackend('cpu');
+  const all = await models();
+  const benches = wanted ? all.filter((b) => wanted.includes(b.name)) : all;
+  const rows: Measured[] = [];
+  const notes: string[] = [];
+  const statuses = new Map<BackendName, BackendStatus>();
+
+  for (const backend of backends) {
+    let status: BackendStatus;
+    try {
+      status = await initBackend(backend);
+    } catch (error) {
+      notes.push(`${backend}: not measured, ${(error as Error).message}`);
+      log(`${backend}: unavailable`);
+      continue;
+    }
+    statuses.set(backend, status);
+    const slow = backend === 'cpu';
+    const runOn = slow && !opts.has('cpu-zoo') ? benches.filter((b) => b.name === 'reference') : benches;
+    for (const bench of runOn) {
+      const isReference = bench.name === 'reference';
+      const batch = slow ? num('cpu-batch', 2) : BATCH;
+      const steps = slow ? num('cpu-steps', 2) : num('steps', isReference ? 5 : 2);
+      // cpu is not warmed up (no JIT-sized effect next to minutes per step); wasm gets one warm-up step.
+      const warmup = slow ? 0 : 1;
+      log(`${backend} ${bench.name}: training (${warmup} warm-up + ${steps} steps, batch ${batch})`);
+      rows.push(row(backend, bench, 'train', await timeTrain(bench, batch, warmup, steps), batch));
+      const runs = slow ? 1 : isReference ? 3 : 2;
+      log(`${backend} ${bench.name}: inference on ${IMAGE[0]}x${IMAGE[1]} (${runs} runs)`);
+      rows.push(row(backend, bench, 'infer', await timeInfer(bench, !slow, runs), 1));
+    }
+    if (slow) {
+      notes.push(
+        `cpu: very slow, so measured with few repetitions at training batch ${num('cpu-batch', 2)} (per-patch rates compare), ${runOn.length === 1 ? 'reference CNN only' : 'all models'}.`,
+      );
+    }
+  }
+
+  const ref = (backend: string, task: string) => rows.find((r) => r.backend === backend && r.model === 'reference' && r.task === task);
+  const wasmTrain = ref('wasm', 'train');
+  const cpuTrain = ref('cpu', 'train');
+  const wasmInfer = ref('wasm', 'infer');
+  const wasmOverCpuTrain = wasmTrain && cpuTrain ? wasmTrain.perSecond / cpuTrain.perSecond : 0;
+
+  if (json) {
+    const plain: Row[] = rows.map(({ backend, model, task, medianMs, perSecond, unit, gflops }) => ({ backend, model, task, medianMs, perSecond, unit, gflops }));
+    process.stdout.write(`${JSON.stringify({ rows: plain, wasmOverCpuTrain })}\n`);
+    return;
+  }
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`Engine benchmark: ${availableParallelism()} cores (${cpu}), Node ${process.version}`);
+  for (const [name, s] of statuses) console.log(`  ${name}: ${s.detail ?? `${s.threads} threads`}`);
+  for (const note of notes) console.log(`  ${note}`);
+  console.log(`  train: batch of ${BATCH} ${PATCH}x${PATCH} patches, MSE, Adam; infer: one ${IMAGE[0]}x${IMAGE[1]} image.`);
+  console.log('  GFLOP/s: 2 x conv/dense multiply-adds per second (training step counted as 3 x forward).\n');
+  console.log(table(rows));
+  console.log('');
+  if (wasmTrain && cpuTrain) console.log(`wasm / cpu training speed, reference CNN: ${fmt(wasmOverCpuTrain, 0)}x (target >= 100x)`);
+  if (wasmTrain && wasmInfer) {
+    const share = wasmTrain.gflops / wasmInfer.gflops;
+    console.log(`wasm training GFLOP/s / inference GFLOP/s, reference CNN: ${fmt(100 * share, 0)}% (target >= 40%)`);
+  }
+}
+
+await main();

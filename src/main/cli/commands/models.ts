@@ -1,0 +1,180 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CliCommand, CliIO } from '../command';
+import { StudioError } from '../../../shared/rpc/errors';
+import type { ModelCard } from '../../../shared/model-card';
+import { dataDir } from '../../paths';
+import { SettingsStore } from '../../services/settings';
+import { EngineHost, inProcessLauncher } from '../../services/engine-host';
+import { applyBackendFlag } from '../options';
+
+/** The models folder: --models-dir, else the one chosen in Settings, else the engine's default. */
+export async function modelsDirOption(flag: string | undefined): Promise<string | undefined> {
+  if (flag) return resolve(flag);
+  const settings = await SettingsStore.inDataDir(dataDir()).get().catch(() => null);
+  return settings?.modelsDir ?? undefined;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
+function table(rows: string[][], io: CliIO): void {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  for (const row of rows) io.out(row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+}
+
+function printCard(card: ModelCard, path: string, io: CliIO): void {
+  io.out(`${card.name} (${card.id})`);
+  io.out(`  path          ${path}`);
+  io.out(`  task          ${card.task}`);
+  const hyper = Object.entries(card.architecture.hyper).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  io.out(`  architecture  ${card.architecture.id}${hyper ? ` (${hyper})` : ''}`);
+  io.out(`  parameters    ${formatCount(card.params)}${card.macsPerPixel !== null ? ` · ${formatCount(Math.round(card.macsPerPixel))} MACs/pixel` : ''}`);
+  io.out(`  source        ${card.source} · created ${card.createdAt}`);
+  if (card.restores.preset || card.restores.description) {
+    io.out(`  restores      ${[card.restores.preset, card.restores.description].filter(Boolean).join(' — ')}`);
+  }
+  const t = card.training;
+  if (t) {
+    const m = t.finalMetrics;
+    const metrics = m ? [m.psnr !== null ? `PSNR ${m.psnr.toFixed(2)} dB` : '', m.ssim !== null ? `SSIM ${m.ssim.toFixed(4)}` : '', m.loss !== null ? `loss ${m.loss.toPrecision(4)}` : ''].filter(Boolean).join(', ') : '';
+    io.out(`  training      ${t.history.length} epoch${t.history.length === 1 ? '' : 's'}${t.stopReason ? ` (${t.stopReason})` : ''} on ${t.backend ?? '?'} in ${formatDuration(t.seconds ?? NaN)}`);
+    if (metrics) io.out(`  validation    ${metrics}`);
+    if (t.dataFingerprint) io.out(`  data          ${t.dataFingerprint}`);
+  }
+}
+
+const USAGE = `Usage: studio models <list|show|import|export|delete|rename> [arguments] [options]
+
+Manage the models folder (the data folder's models/ unless changed in Settings or with --models-dir).
+
+  studio models list [--json]                      every model: id, name, architecture, parameters
+  studio models show <id|folder> [--json]          the model card (checks that the model loads)
+  studio models import <zip|folder|file.h5> [--name N] [--json]
+                                                   a package zip, a model folder (package or TensorFlow.js
+                                                   layers model.json + weights) or a Keras .h5 model
+  studio models export <id> [--out file.zip] [--json]   a zip other studios can import (default ./<id>.zip)
+  studio models delete <id> [--json]
+  studio models rename <id> <name> [--json]        changes the display name (the id stays)
+
+Options:
+  --models-dir <dir>  the models folder to use
+  --backend <name>    auto, tensorflow, wasm or cpu (for loading models)
+  --json              machine-readable output on stdout, one line
+                      (list: [{"id","name","arch","params","path"}...])`;
+
+export const modelsCommand: CliCommand = {
+  name: 'models',
+  summary: 'List, show, import, export, delete and rename models.',
+  usage: USAGE,
+  async run(args, io, signal) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        name: { type: 'string' },
+        out: { type: 'string' },
+        'models-dir': { type: 'string' },
+        backend: { type: 'string' },
+      },
+    });
+    const [action, ...rest] = positionals;
+    const need = (count: number, what: string): string[] => {
+      if (rest.length !== count) throw new StudioError('BAD_INPUT', `studio models ${action} needs ${what}.`);
+      return rest;
+    };
+    const actions = ['list', 'show', 'import', 'export', 'delete', 'rename'];
+    if (!action || !actions.includes(action)) {
+      throw new StudioError('BAD_INPUT', action ? `Unknown models action "${action}" (use ${actions.join(', ')}).` : `Give an action: ${actions.join(', ')}.`);
+    }
+    applyBackendFlag(values.backend);
+    const modelsDir = await modelsDirOption(values['models-dir']);
+    const dir = modelsDir ? { modelsDir } : {};
+    const json = values.json;
+    const engine = new EngineHost(await inProcessLauncher());
+    try {
+      switch (action) {
+        case 'list': {
+          need(0, 'no arguments');
+          const list = await engine.call('models.list', dir, { signal });
+          if (json) {
+            io.out(JSON.stringify(list.map((m) => ({ id: m.id, name: m.name, arch: m.arch, params: m.params, path: m.path, ...(m.error ? { error: m.error } : {}) }))));
+            return 0;
+          }
+          if (list.length === 0) {
+            io.out('No models yet. Train one (studio train) or import one (studio models import).');
+            return 0;
+          }
+          const rows = [['ID', 'NAME', 'ARCH', 'PARAMS', 'VAL PSNR']];
+          for (const m of list) {
+            if (m.error) rows.push([m.id, 'BROKEN', '', '', m.error]);
+            else rows.push([m.id, m.name ?? '', m.arch ?? '', m.params === null ? '' : formatCount(m.params), m.psnr === null ? '' : `${m.psnr.toFixed(2)} dB`]);
+          }
+          table(rows, io);
+          return 0;
+        }
+        case 'show': {
+          const [id] = need(1, 'a model id or folder');
+          const details = await engine.call('models.show', { id: id!, ...dir }, { signal });
+          if (json) io.out(JSON.stringify(details));
+          else {
+            printCard(details.card, details.path, io);
+            io.out(`  files         ${details.files.map((f) => `${f.name} (${formatBytes(f.bytes)})`).join(', ')}`);
+          }
+          return 0;
+        }
+        case 'import': {
+          const [source] = need(1, 'a package zip, a model folder or a Keras .h5 file');
+          const result = await engine.call('models.import', { source: resolve(source!), ...(values.name ? { name: values.name } : {}), ...dir }, { signal });
+          if (json) io.out(JSON.stringify({ id: result.id, name: result.card.name, arch: result.card.architecture.id, params: result.card.params, path: result.path, kind: result.kind }));
+          else io.out(`Imported ${result.kind === 'keras' ? 'Keras model' : result.kind === 'zip' ? 'package' : 'model folder'} as "${result.card.name}" (${result.id}, ${formatCount(result.card.params)} parameters) → ${result.path}`);
+          return 0;
+        }
+        case 'export': {
+          const [id] = need(1, 'a model id');
+          const out = resolve(values.out ?? `${id!.split(/[\\/]/).filter(Boolean).pop()}.zip`);
+          const result = await engine.call('models.export', { id: id!, out, ...dir }, { signal });
+          if (json) io.out(JSON.stringify(result));
+          else io.out(`Exported ${id} → ${result.path} (${formatBytes(result.bytes)})`);
+          return 0;
+        }
+        case 'delete': {
+          const [id] = need(1, 'a model id');
+          const result = await engine.call('models.delete', { id: id!, ...dir }, { signal });
+          if (json) io.out(JSON.stringify({ deleted: result.id, path: result.path }));
+          else io.out(`Deleted ${result.id} (${result.path})`);
+          return 0;
+        }
+        case 'rename': {
+          const [id, name] = need(2, 'a model id and a new name');
+          const card = await engine.call('models.rename', { id: id!, name: name!, ...dir }, { signal });
+          if (json) io.out(JSON.stringify({ id: card.id, name: card.name }));
+          else io.out(`Renamed ${id} to "${card.name}"`);
+          return 0;
+        }
+        default:
+          return 2;
+      }
+    } finally {
+      engine.dispose();
+    }
+  },
+};

@@ -1,0 +1,82 @@
+// How big the tiles are: chosen from the memory the backend can use, settable, halved on out-of-memory.
+import * as tf from '@tensorflow/tfjs-core';
+import { freemem } from 'node:os';
+import { chooseTileSize } from './tiles';
+import type { RestoreModel } from './model';
+
+/** Tiles are never made smaller than this when retrying after an out-of-memory error. */
+export const MIN_TILE = 128;
+/**
+ * Largest automatic tile. Bigger tiles waste less on overlaps but are memory-bound on CPU backends; past
+ * ~1k pixels a side they get slower per pixel, not faster.
+ */
+export const MAX_AUTO_TILE = 1024;
+/**
+ * The wasm backend's heap is one WebAssembly memory of at most 4 GB that never shrinks; tensors, the
+ * backend's scratch space and fragmentation share it, so a tile's activations get at most this much.
+ */
+export const WASM_ACTIVATION_BUDGET = 1.5 * 1024 ** 3;
+/** JS-heap backends (cpu) allocate typed arrays outside V8's heap; stay well inside the machine's RAM. */
+export const CPU_ACTIVATION_BUDGET = 2 * 1024 ** 3;
+
+export interface TilePlan {
+  tile: number;
+  overlap: number;
+}
+
+/** Bytes of activations a tile may use on the current backend. */
+export function memoryBudget(backend: string = tf.getBackend()): number {
+  const free = freemem() * 0.5;
+  const cap = backend === 'wasm' ? WASM_ACTIVATION_BUDGET : backend === 'cpu' ? CPU_ACTIVATION_BUDGET : 3 * 1024 ** 3;
+  return Math.max(64 * 1024 ** 2, Math.min(cap, free));
+}
+
+/** The automatic tile edge for a model: what fits the budget, at most MAX_AUTO_TILE, aligned to the model. */
+export function autoTileSize(model: RestoreModel, budgetBytes: number = memoryBudget()): number {
+  if (model.fixedSize) return Math.min(...model.fixedSize);
+  const edge = Math.min(MAX_AUTO_TILE, chooseTileSize(model.bytesPerPixel, budgetBytes));
+  return alignTile(edge, model.multiple);
+}
+
+function alignTile(tile: number, multiple: number): number {
+  return Math.max(multiple, Math.floor(tile / multiple) * multiple);
+}
+
+/**
+ * The overlap for a tile size: twice the receptive radius (exact seams, see tiles.ts), but at most a quarter
+ * of the tile, so a tile's core is at least half of it and overlaps cost at most 4x the work (beyond that
+ * the cross-fade hides what the context misses); a quarter of the tile for models with global operations.
+ */
+export function overlapFor(model: RestoreModel, tile: number): number {
+  const m = model.multiple;
+  const wanted = Number.isFinite(model.receptiveRadius) ? Math.max(8, 2 * model.receptiveRadius) : Math.floor(tile / 4);
+  let overlap = Math.min(wanted, Math.floor(tile / 4));
+  const roundUp = (v: number): number => Math.ceil(v / m) * m;
+  while (overlap > 0 && tile - 2 * roundUp(overlap) < Math.max(8, m)) overlap -= m;
+  return Math.max(0, overlap);
+}
+
+/** Tile and overlap for a requested tile size (or the automatic one). */
+export function planTiles(model: RestoreModel, tile?: number, budgetBytes?: number): TilePlan {
+  const edge = tile === undefined ? autoTileSize(model, budgetBytes) : model.fixedSize ? Math.min(tile, ...model.fixedSize) : alignTile(tile, model.multiple);
+  return { tile: edge, overlap: overlapFor(model, edge) };
+}
+
+/** The next tile size to try after running out of memory, or null when already at the smallest. */
+export function smallerTile(tile: number, multiple = 1): number | null {
+  if (tile <= MIN_TILE) return null;
+  return Math.max(MIN_TILE, alignTile(Math.floor(tile / 2), multiple));
+}
+
+/**
+ * Whether an error means memory ran out: V8/Node allocation failures, the wasm heap failing to grow (an
+ * allocation beyond it surfaces as a RangeError about offsets or lengths), or a backend's own OOM message.
+ */
+export function isOutOfMemory(error: unknown): boolean {
+  if (typeof error === 'object' && error !== null && (error as { code?: string }).code === 'OUT_OF_MEMORY') return true;
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return (
+    /out of memory|\bOOM\b|allocation failed|cannot enlarge memory|failed to allocate|could not allocate|memory limit/i.test(message) ||
+    (/RangeError/.test(message) && /out of bounds|invalid typed array length|invalid array buffer length|array buffer allocation/i.test(message))
+  );
+}

@@ -1,0 +1,263 @@
+// Photos in and out of restoration, keeping what a photographer cares about:
+// - colour values are read as stored ("native": no ICC conversion) and written back as they come out of the
+//   model, with the original ICC profile attached, so a Display P3 or Adobe RGB photo keeps its colours
+//   exactly when the model leaves them alone (CMYK files are the exception: converted to sRGB);
+// - EXIF orientation is applied once: pixels are restored upright and written upright with orientation 1;
+// - EXIF, XMP and IPTC metadata are kept;
+// - alpha is passed through untouched (only RGB is restored); formats without alpha get the image flattened
+//   on white;
+// - grayscale photos are restored as RGB and written back with one channel;
+// - 16-bit photos are restored from their 16-bit values and written as 16-bit where the format allows (PNG,
+//   TIFF).
+// Writing composites the restored pixels over the original decoded image with blend 'source': the pixels
+// are replaced, and sharp carries the original's metadata to the output (keepMetadata).
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import sharp, { type Sharp, type SharpOptions } from 'sharp';
+import { StudioError } from '../../../shared/rpc/errors';
+
+/** Formats restoration writes. */
+export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'tiff' | 'avif';
+/** What `--format` accepts: keep the input's format (where it can be written), or convert. */
+export type FormatChoice = 'keep' | 'png' | 'jpeg' | 'webp';
+export const FORMAT_CHOICES: readonly FormatChoice[] = ['keep', 'png', 'jpeg', 'webp'];
+
+export const DEFAULT_QUALITY = 92;
+
+const DECODE_OPTIONS: SharpOptions = { failOn: 'truncated' };
+
+/** Output format when keeping the input's, by extension. Formats sharp cannot write become PNG or JPEG. */
+const KEEP_BY_EXTENSION: Record<string, OutputFormat> = {
+  '.jpg': 'jpeg',
+  '.jpeg': 'jpeg',
+  '.jpe': 'jpeg',
+  '.jfif': 'jpeg',
+  '.png': 'png',
+  '.webp': 'webp',
+  '.tif': 'tiff',
+  '.tiff': 'tiff',
+  '.avif': 'avif',
+  '.heic': 'jpeg',
+  '.heif': 'jpeg',
+  '.gif': 'png',
+  '.bmp': 'png',
+};
+
+const CANONICAL_EXTENSION: Record<OutputFormat, string> = {
+  jpeg: '.jpg',
+  png: '.png',
+  webp: '.webp',
+  tiff: '.tif',
+  avif: '.avif',
+};
+
+const HAS_ALPHA: Record<OutputFormat, boolean> = { jpeg: false, png: true, webp: true, tiff: true, avif: true };
+const HAS_16_BIT: Record<OutputFormat, boolean> = { jpeg: false, png: true, webp: false, tiff: true, avif: false };
+
+export function outputFormatFor(inputName: string, choice: FormatChoice): OutputFormat {
+  if (choice !== 'keep') return choice;
+  return KEEP_BY_EXTENSION[extname(inputName).toLowerCase()] ?? 'png';
+}
+
+/** The output file name: the input's name when its format is kept, else the stem with the format's extension. */
+export function outputNameFor(inputName: string, format: OutputFormat): string {
+  const ext = extname(inputName);
+  const keeps = KEEP_BY_EXTENSION[ext.toLowerCase()] === format;
+  return keeps ? inputName : inputName.slice(0, inputName.length - ext.length) + CANONICAL_EXTENSION[format];
+}
+
+/** A decoded photo: upright, native colour values, 3 (RGB) or 4 (RGBA) channels of 8 or 16 bits. */
+export interface Photo {
+  /** The file's bytes as read; writing starts from them, so metadata comes from exactly what was decoded. */
+  bytes: Buffer;
+  width: number;
+  height: number;
+  /** sharp's name of the format (jpeg, png, webp, tiff, heif, gif ...). */
+  format: string;
+  channels: 3 | 4;
+  pixels: Uint8Array | Uint16Array;
+  /** 255 or 65535. */
+  maxValue: number;
+  sixteenBit: boolean;
+  grayscale: boolean;
+  alpha: boolean;
+  /** CMYK input, converted to sRGB (its ICC profile cannot describe RGB pixels). */
+  cmyk: boolean;
+  /** EXIF orientation that was applied (1 = none). */
+  orientation: number;
+  /** Pages or frames in the file; only the first is restored. */
+  pages: number;
+  hasIcc: boolean;
+}
+
+export async function readPhoto(path: string): Promise<Photo> {
+  return decodePhoto(await readFile(path));
+}
+
+export async function decodePhoto(bytes: Buffer): Promise<Photo> {
+  const meta = await sharp(bytes, DECODE_OPTIONS).metadata();
+  const depth = meta.depth ?? 'uchar';
+  const sixteenBit = depth !== 'uchar' && depth !== 'char';
+  const cmyk = meta.space === 'cmyk';
+  const grayscale = meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels ?? 3) <= 2;
+  const pipeline = sharp(bytes, DECODE_OPTIONS).autoOrient();
+  if (!cmyk) pipeline.keepIccProfile(); // no conversion to sRGB: the values as stored
+  pipeline.toColourspace(sixteenBit ? 'rgb16' : 'srgb');
+  const { data, info } = await (sixteenBit ? pipeline.raw({ depth: 'ushort' }) : pipeline.raw()).toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 && info.channels !== 4) {
+    throw new Error(`decoded to ${info.channels} channels instead of RGB or RGBA`);
+  }
+  let pixels: Uint8Array | Uint16Array;
+  if (sixteenBit) {
+    const aligned = data.byteOffset % 2 === 0 ? data : Buffer.from(data);
+    pixels = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.length / 2);
+  } else {
+    pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  }
+  return {
+    bytes,
+    width: info.width,
+    height: info.height,
+    format: meta.format ?? 'unknown',
+    channels: info.channels,
+    pixels,
+    maxValue: sixteenBit ? 65535 : 255,
+    sixteenBit,
+    grayscale,
+    alpha: info.channels === 4,
+    cmyk,
+    orientation: meta.orientation ?? 1,
+    pages: meta.pages ?? 1,
+    hasIcc: Boolean(meta.icc) && !cmyk,
+  };
+}
+
+/**
+ * The restored pixels of one photo, filled row by row (restoration streams finished rows here) and then
+ * encoded in the output format with the original's metadata.
+ */
+export class RestoredPhoto {
+  readonly format: OutputFormat;
+  /** Output samples: 16-bit when the photo is and the format allows. */
+  readonly sixteenBit: boolean;
+  /** 1 for grayscale photos, else 3. */
+  readonly colourChannels: 1 | 3;
+  readonly keepAlpha: boolean;
+  private readonly colour: Uint8Array | Uint16Array;
+  private readonly max: number;
+
+  constructor(
+    readonly photo: Photo,
+    format: OutputFormat,
+  ) {
+    this.format = format;
+    this.sixteenBit = photo.sixteenBit && HAS_16_BIT[format];
+    this.colourChannels = photo.grayscale ? 1 : 3;
+    this.keepAlpha = photo.alpha && HAS_ALPHA[format];
+    this.max = this.sixteenBit ? 65535 : 255;
+    const size = photo.width * photo.height * this.colourChannels;
+    this.colour = this.sixteenBit ? new Uint16Array(size) : new Uint8Array(size);
+  }
+
+  /** Stores restored RGB rows [y0, y0 + n) given as floats in [0, 1] (n x width x 3). */
+  setRows(y0: number, rows: Float32Array): void {
+    const { width, channels, pixels, maxValue } = this.photo;
+    const n = rows.length / (width * 3);
+    const flatten = this.photo.alpha && !this.keepAlpha;
+    const max = this.max;
+    const out = this.colour;
+    for (let y = 0; y < n; y++) {
+      for (let x = 0; x < width; x++) {
+        const p = (y0 + y) * width + x;
+        const src = (y * width + x) * 3;
+        let r = rows[src]!;
+        let g = rows[src + 1]!;
+        let b = rows[src + 2]!;
+        if (flatten) {
+          const a = pixels[p * channels + 3]! / maxValue;
+          r = r * a + 1 - a;
+          g = g * a + 1 - a;
+          b = b * a + 1 - a;
+        }
+        if (this.colourChannels === 1) {
+          out[p] = quantize((r + g + b) / 3, max);
+        } else {
+          out[p * 3] = quantize(r, max);
+          out[p * 3 + 1] = quantize(g, max);
+          out[p * 3 + 2] = quantize(b, max);
+        }
+      }
+    }
+  }
+
+  /** Encodes the restored pixels over the original, keeping its metadata. */
+  async encode(quality = DEFAULT_QUALITY): Promise<Buffer> {
+    const { photo } = this;
+    const space = this.sixteenBit ? (photo.grayscale ? 'grey16' : 'rgb16') : photo.grayscale ? 'b-w' : 'srgb';
+    const raw = { width: photo.width, height: photo.height, channels: this.colourChannels };
+    // Pass 1: the restored colour over the upright original (composite adds an alpha band: removed again).
+    let image = sharp(photo.bytes, DECODE_OPTIONS)
+      .autoOrient()
+      .pipelineColourspace(space)
+      // A Uint16Array makes sharp read 16-bit raw samples (its typings only list Buffer).
+      .composite([{ input: this.colour as unknown as Buffer, raw, blend: 'source' }])
+      .removeAlpha()
+      .toColourspace(space);
+    image = keepMetadata(image, photo);
+    if (!this.keepAlpha) return encodeAs(image, this.format, quality);
+    // Pass 2: the original alpha joined back, untouched (compositing it would round colours under partial
+    // transparency). The intermediate is an uncompressed PNG, which carries EXIF, XMP and the ICC profile.
+    const intermediate = await image.png({ compressionLevel: 0 }).toBuffer();
+    const alpha = this.alphaChannel();
+    let joined = sharp(intermediate)
+      .joinChannel(alpha as unknown as Buffer, { raw: { width: photo.width, height: photo.height, channels: 1 } })
+      .toColourspace(space);
+    joined = keepMetadata(joined, photo);
+    return encodeAs(joined, this.format, quality);
+  }
+
+  private alphaChannel(): Uint8Array | Uint16Array {
+    const { width, height, channels, pixels } = this.photo;
+    const n = width * height;
+    const toEight = this.photo.sixteenBit && !this.sixteenBit;
+    const out = this.sixteenBit ? new Uint16Array(n) : new Uint8Array(n);
+    for (let p = 0; p < n; p++) {
+      const a = pixels[p * channels + 3]!;
+      out[p] = toEight ? Math.round(a / 257) : a;
+    }
+    return out;
+  }
+}
+
+function quantize(v: number, max: number): number {
+  const q = Math.round(v * max);
+  return q < 0 ? 0 : q > max ? max : q;
+}
+
+function keepMetadata(image: Sharp, photo: Photo): Sharp {
+  // A CMYK profile cannot describe the RGB output: keep the rest, leave the output untagged (sRGB).
+  return photo.cmyk ? image.keepExif().keepXmp() : image.keepMetadata();
+}
+
+async function encodeAs(image: Sharp, format: OutputFormat, quality: number): Promise<Buffer> {
+  switch (format) {
+    case 'jpeg':
+      image.jpeg({ quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0' });
+      break;
+    case 'png':
+      image.png({ compressionLevel: 6 });
+      break;
+    case 'webp':
+      image.webp({ quality });
+      break;
+    case 'tiff':
+      image.tiff({ compression: 'lzw', predictor: 'horizontal' });
+      break;
+    case 'avif':
+      image.avif({ quality });
+      break;
+    default:
+      throw new StudioError('BAD_INPUT', `Cannot write the format ${String(format)}.`);
+  }
+  return image.toBuffer();
+}

@@ -1,0 +1,167 @@
+// The UI's model, dataset, training and evaluation methods: model calls go to the engine with the models
+// folder from Settings; training and evaluation run as jobs whose events the UI can replay.
+import { join } from 'node:path';
+import type { StudioContract } from '../../shared/contract';
+import type { EventSources, Handlers } from '../../shared/rpc/server';
+import type { TrainEvent, EvaluateEvent } from '../../shared/jobs';
+import type { RestoreEvent } from '../../shared/restore';
+import type { FolderAccess } from '../security/folder-access';
+import { StudioError } from '../../shared/rpc/errors';
+import { checkDataset } from '../engine/data';
+import { dataDir, defaultModelsDir } from '../paths';
+import type { EngineHost } from './engine-host';
+import type { SettingsStore } from './settings';
+import { StreamJobs } from './stream-jobs';
+import { synthPreview } from './synth-preview';
+
+type Methods =
+  | 'models.architectures'
+  | 'models.list'
+  | 'models.show'
+  | 'models.import'
+  | 'models.export'
+  | 'models.delete'
+  | 'models.rename'
+  | 'models.layers'
+  | 'dataset.check'
+  | 'synth.preview'
+  | 'train.start'
+  | 'train.stop'
+  | 'train.runInfo'
+  | 'evaluate.start'
+  | 'restore.start'
+  | 'restore.pause'
+  | 'restore.resume'
+  | 'triage.run';
+
+function baseName(path: string): string {
+  return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
+}
+
+function describeTrain(event: TrainEvent): { progress: number | null; message: string } | null {
+  switch (event.type) {
+    case 'start':
+      return { progress: event.resumedFrom / event.epochs, message: event.resumedFrom ? `Resumed after epoch ${event.resumedFrom}` : 'Started' };
+    case 'batch':
+      return { progress: null, message: `Epoch ${event.epoch}, step ${event.step} of ${event.stepsPerEpoch}` };
+    case 'epoch':
+      return {
+        progress: event.epoch / event.epochs,
+        message: `Epoch ${event.epoch} of ${event.epochs}${event.valPsnr !== null ? ` · ${event.valPsnr.toFixed(2)} dB` : ''}`,
+      };
+    case 'done':
+      return { progress: 1, message: event.model ? `Saved ${baseName(event.model)}` : 'Stopped before the first epoch ended' };
+    default:
+      return null;
+  }
+}
+
+function describeRestore(event: RestoreEvent): { progress: number | null; message: string } | null {
+  switch (event.type) {
+    case 'start':
+      return { progress: 0, message: `${event.toDo} photo${event.toDo === 1 ? '' : 's'} to restore${event.skipped ? `, ${event.skipped} already done` : ''}` };
+    case 'progress':
+      return {
+        progress: event.megapixelsTotal > 0 ? Math.min(1, event.megapixelsDone / event.megapixelsTotal) : null,
+        message: event.phase === 'paused' ? 'Paused' : `${event.index} of ${event.total}: ${event.file}`,
+      };
+    case 'done':
+      return {
+        progress: 1,
+        message: `${event.done} restored, ${event.skipped} skipped, ${event.failed.length} failed`,
+      };
+    default:
+      return null;
+  }
+}
+
+function describeEvaluate(event: EvaluateEvent): { progress: number | null; message: string } | null {
+  if (event.type === 'image') return { progress: event.index / event.total, message: `${event.index} of ${event.total}: ${event.file}` };
+  if (event.type === 'done') return { progress: 1, message: `${event.result.psnr.toFixed(2)} dB, SSIM ${event.result.ssim.toFixed(4)}` };
+  return null;
+}
+
+export function createStudioJobs(deps: { engine: EngineHost; settings: SettingsStore; streams: StreamJobs; folders: FolderAccess }): {
+  handlers: Pick<Handlers<StudioContract>, Methods>;
+  events: Pick<EventSources<StudioContract>, 'train.events' | 'evaluate.events' | 'restore.events'>;
+} {
+  const { engine, settings, streams, folders } = deps;
+  /** The run id the engine gave a stream job (in its start event), for pause, resume and stop. */
+  const runIdOf = (jobId: string): string => {
+    const start = streams.replay(jobId).find((e) => (e as { type?: string }).type === 'start') as { runId?: string } | undefined;
+    if (!start?.runId) throw new StudioError('JOB_NOT_FOUND', 'That job has not started yet; cancel it instead.');
+    return start.runId;
+  };
+  const modelsDir = async (): Promise<string> => (await settings.get()).modelsDir ?? defaultModelsDir();
+
+  const handlers: Pick<Handlers<StudioContract>, Methods> = {
+    'models.architectures': (_input, { signal }) => engine.call('models.architectures', {}, { signal }),
+    'models.layers': async (input, { signal }) => engine.call('models.layers', 'id' in input ? { id: input.id, modelsDir: await modelsDir() } : input, { signal }),
+    'models.list': async (_input, { signal }) => engine.call('models.list', { modelsDir: await modelsDir() }, { signal }),
+    'models.show': async ({ id }, { signal }) => engine.call('models.show', { id, modelsDir: await modelsDir() }, { signal }),
+    'models.import': async (input, { signal }) => engine.call('models.import', { ...input, modelsDir: await modelsDir() }, { signal }),
+    'models.export': async (input, { signal }) => engine.call('models.export', { ...input, modelsDir: await modelsDir() }, { signal }),
+    'models.delete': async ({ id }, { signal }) => engine.call('models.delete', { id, modelsDir: await modelsDir() }, { signal }),
+    'models.rename': async (input, { signal }) => engine.call('models.rename', { ...input, modelsDir: await modelsDir() }, { signal }),
+
+    'dataset.check': async ({ dir }, { signal }) => (await checkDataset(dir, { signal })).report,
+    'synth.preview': (input) => synthPreview(join(dataDir(), 'previews'), input),
+
+    'train.start': async (params) => {
+      const full = { ...params, modelsDir: params.modelsDir ?? (await modelsDir()) };
+      return streams.start('train.run', full, {
+        kind: 'train',
+        title: `Train ${params.name ?? baseName(params.out)}`,
+        describe: describeTrain,
+        frequent: (e) => e.type === 'batch',
+      });
+    },
+    'train.stop': ({ jobId }, { signal }) => engine.call('train.stop', { runId: runIdOf(jobId) }, { signal }),
+    'train.runInfo': async (input, { signal }) => engine.call('train.runInfo', { ...input, modelsDir: input.modelsDir ?? (await modelsDir()) }, { signal }),
+    'evaluate.start': async (params) =>
+      streams.start('evaluate.run', { ...params, modelsDir: params.modelsDir ?? (await modelsDir()) }, {
+        kind: 'evaluate',
+        title: `Evaluate ${params.model}`,
+        describe: describeEvaluate,
+        frequent: (e) => e.type === 'image',
+      }),
+
+    'restore.start': async (params) => {
+      const full = { ...params, modelsDir: params.modelsDir ?? (await modelsDir()) };
+      // The results must be viewable: the input and output folders join the opened folders before the UI
+      // hears of them (the output folder exists once the first photo is written).
+      let out: string | null = null;
+      let outAllowed = false;
+      const job = streams.start('restore.run', full, {
+        kind: 'restore',
+        title: `Restore ${baseName(params.input)}`,
+        describe: describeRestore,
+        frequent: (e) => e.type === 'progress',
+        before: async (event) => {
+          if (event.type === 'start') {
+            out = event.out;
+            await folders.allow(event.inputRoot).catch(() => {});
+          }
+          if (!outAllowed && out && (event.type === 'file' || event.type === 'done')) {
+            outAllowed = await folders.allow(out).then(
+              () => true,
+              () => false,
+            );
+          }
+        },
+      });
+      return job;
+    },
+    'restore.pause': ({ jobId }, { signal }) => engine.call('restore.pause', { runId: runIdOf(jobId) }, { signal }),
+    'restore.resume': ({ jobId }, { signal }) => engine.call('restore.resume', { runId: runIdOf(jobId) }, { signal }),
+    'triage.run': async (input, { signal }) => engine.call('triage.run', { ...input, modelsDir: await modelsDir() }, { signal }),
+  };
+
+  const events: Pick<EventSources<StudioContract>, 'train.events' | 'evaluate.events' | 'restore.events'> = {
+    'restore.events': ({ jobId }, ctx) => streams.listen(jobId, (e) => ctx.emit(e as RestoreEvent), () => ctx.end()),
+    'train.events': ({ jobId }, ctx) => streams.listen(jobId, (e) => ctx.emit(e as TrainEvent), () => ctx.end()),
+    'evaluate.events': ({ jobId }, ctx) => streams.listen(jobId, (e) => ctx.emit(e as EvaluateEvent), () => ctx.end()),
+  };
+
+  return { handlers, events };
+}

@@ -1,0 +1,29 @@
+// Follows a running job: its stream of events (replayed from the start) and its state changes, until
+// stopped. Restore and Train both watch their job this way.
+import type { Job, StudioContract } from '../../../shared/contract';
+import type { EventDataOf } from '../../../shared/rpc/protocol';
+import { api } from './index';
+
+type JobStream = 'restore.events' | 'train.events';
+
+export function followJob<E extends JobStream>(
+  jobId: string,
+  stream: E,
+  handlers: { event(data: EventDataOf<StudioContract, E>): void; job(job: Job): void; error(message: string): void },
+): () => void {
+  // Both streams take { jobId }; the generic cannot see that through the contract's indexed types.
+  const stopEvents = api.subscribe(stream as 'restore.events', { jobId }, {
+    data: handlers.event as (data: EventDataOf<StudioContract, 'restore.events'>) => void,
+    end: (e) => {
+      if (e) handlers.error(e.message);
+    },
+  });
+  const stopJob = api.subscribe('jobs.update', { jobId }, (update) => {
+    handlers.job(update);
+    if (update.state === 'failed' && update.error) handlers.error(update.error.message);
+  });
+  return () => {
+    stopEvents();
+    stopJob();
+  };
+}

@@ -1,0 +1,78 @@
+// The installed models: the list, the selected model's card and layers, and what can be done to them.
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { ModelDetails, ModelListItem } from '../../../shared/jobs';
+import type { LayerSummary } from '../../../shared/model-card';
+import { api } from '../api';
+import { describeError } from '../composables/errors';
+
+export const useModelsStore = defineStore('models', () => {
+  const list = ref<ModelListItem[]>([]);
+  const selected = ref<ModelDetails | null>(null);
+  const layers = ref<LayerSummary[]>([]);
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+  const notice = ref<string | null>(null);
+
+  async function run<T>(work: () => Promise<T>): Promise<T | undefined> {
+    error.value = null;
+    try {
+      return await work();
+    } catch (e) {
+      error.value = describeError(e);
+      return undefined;
+    }
+  }
+
+  async function load(): Promise<void> {
+    loading.value = true;
+    await run(async () => {
+      list.value = await api.call('models.list', {});
+    });
+    loading.value = false;
+  }
+
+  async function select(id: string): Promise<void> {
+    await run(async () => {
+      selected.value = await api.call('models.show', { id });
+      layers.value = [];
+      layers.value = await api.call('models.layers', { id }).catch(() => []);
+    });
+  }
+
+  async function rename(id: string, name: string): Promise<void> {
+    await run(async () => {
+      await api.call('models.rename', { id, name });
+      notice.value = `Renamed to “${name}”.`;
+      await load();
+      await select(id);
+    });
+  }
+
+  async function remove(id: string): Promise<void> {
+    await run(async () => {
+      await api.call('models.delete', { id });
+      notice.value = `Deleted ${id}.`;
+      if (selected.value?.id === id) selected.value = null;
+      await load();
+    });
+  }
+
+  async function importFrom(source: string): Promise<void> {
+    await run(async () => {
+      const result = await api.call('models.import', { source });
+      notice.value = `Imported “${result.card.name}” (${result.kind}).`;
+      await load();
+      await select(result.id);
+    });
+  }
+
+  async function exportTo(id: string, out: string): Promise<void> {
+    await run(async () => {
+      const result = await api.call('models.export', { id, out });
+      notice.value = `Exported to ${result.path} (${(result.bytes / 1024 / 1024).toFixed(1)} MB).`;
+    });
+  }
+
+  return { list, selected, layers, loading, error, notice, load, select, rename, remove, importFrom, exportTo };
+});

@@ -1,0 +1,124 @@
+// Restore: the opened folder and its photos (with triage scores), the options, the running batch and its
+// results.
+import { defineStore } from 'pinia';
+import { computed, reactive, ref } from 'vue';
+import type { FileEntry, Job } from '../../../shared/contract';
+import type { ModelListItem } from '../../../shared/jobs';
+import type { RestoreEvent } from '../../../shared/restore';
+import { api } from '../api';
+import { followJob } from '../api/follow-job';
+import { describeError } from '../composables/errors';
+import type { CompareItem } from './compare';
+
+type Extract<T, K> = T extends { type: K } ? T : never;
+
+export const useRestoreStore = defineStore('restore', () => {
+  const folder = ref<string | null>(null);
+  const photos = ref<FileEntry[]>([]);
+  const scores = ref<Record<string, number>>({});
+  const triageNote = ref<string | null>(null);
+  const models = ref<ModelListItem[]>([]);
+  const options = reactive({ model: '', format: 'keep' as 'keep' | 'png' | 'jpeg' | 'webp', quality: 92, recursive: false });
+  const job = ref<Job | null>(null);
+  const events = ref<RestoreEvent[]>([]);
+  const error = ref<string | null>(null);
+  let stopListening: (() => void) | null = null;
+
+  const start = computed(() => events.value.find((e): e is Extract<RestoreEvent, 'start'> => e.type === 'start') ?? null);
+  const progress = computed(() => [...events.value].reverse().find((e): e is Extract<RestoreEvent, 'progress'> => e.type === 'progress') ?? null);
+  const files = computed(() => events.value.filter((e): e is Extract<RestoreEvent, 'file'> => e.type === 'file'));
+  const failed = computed(() => files.value.filter((f) => f.status === 'failed'));
+  const results = computed(() => files.value.filter((f) => f.status !== 'failed' && f.output));
+  const done = computed(() => events.value.find((e): e is Extract<RestoreEvent, 'done'> => e.type === 'done') ?? null);
+  const running = computed(() => job.value?.state === 'running');
+  const paused = computed(() => progress.value?.phase === 'paused');
+  const sortedPhotos = computed(() =>
+    [...photos.value].sort((a, b) => (scores.value[b.path] ?? -1) - (scores.value[a.path] ?? -1) || a.name.localeCompare(b.name)),
+  );
+
+  async function guard(work: () => Promise<void>): Promise<void> {
+    error.value = null;
+    try {
+      await work();
+    } catch (e) {
+      error.value = describeError(e);
+    }
+  }
+
+  async function openFolder(dir: string): Promise<void> {
+    await guard(async () => {
+      const { dir: real } = await api.call('folders.open', { dir });
+      folder.value = real;
+      const listing = await api.call('files.list', { dir: real });
+      photos.value = listing.entries.filter((e) => e.kind === 'image');
+      scores.value = {};
+      triageNote.value = null;
+      void triage(real);
+    });
+  }
+
+  async function triage(dir: string): Promise<void> {
+    try {
+      const result = await api.call('triage.run', { dir });
+      scores.value = Object.fromEntries(result.scores.map((s) => [`${dir}/${s.file}`.replace(/\/+/g, '/'), s.score]));
+    } catch (e) {
+      triageNote.value = `Damage scores unavailable: ${describeError(e)}`;
+    }
+  }
+
+  async function loadModels(): Promise<void> {
+    try {
+      models.value = (await api.call('models.list', {})).filter((m) => m.task === 'restore' && !m.error);
+    } catch {
+      models.value = [];
+    }
+  }
+
+  async function run(retryFailed = false): Promise<void> {
+    if (!folder.value) return;
+    await guard(async () => {
+      events.value = [];
+      job.value = await api.call('restore.start', {
+        input: folder.value!,
+        recursive: options.recursive,
+        format: options.format,
+        quality: options.quality,
+        retryFailed,
+        ...(options.model ? { model: options.model } : {}),
+      });
+      stopListening?.();
+      stopListening = followJob(job.value.id, 'restore.events', {
+        event: (e) => events.value.push(e),
+        job: (update) => (job.value = update),
+        error: (message) => (error.value = message),
+      });
+    });
+  }
+
+  async function pause(): Promise<void> {
+    if (job.value) await guard(async () => void (await api.call('restore.pause', { jobId: job.value!.id })));
+  }
+  async function resume(): Promise<void> {
+    if (job.value) await guard(async () => void (await api.call('restore.resume', { jobId: job.value!.id })));
+  }
+  async function cancel(): Promise<void> {
+    if (job.value) await guard(async () => void (await api.call('jobs.cancel', { jobId: job.value!.id })));
+  }
+
+  /** The batch's results as Compare items: the original beside its restoration. */
+  function compareItems(): CompareItem[] {
+    const root = start.value?.inputRoot ?? folder.value ?? '';
+    return results.value.map((f) => ({
+      name: f.file,
+      versions: [
+        { label: 'Original', path: `${root}/${f.file}` },
+        { label: 'Restored', path: f.output! },
+      ],
+    }));
+  }
+
+  return {
+    folder, photos, scores, triageNote, models, options, job, events, error, start, progress, files, failed, results, done,
+    running, paused, sortedPhotos, openFolder, loadModels, run, pause, resume, cancel, compareItems,
+  };
+});

@@ -1,0 +1,205 @@
+// The train wizard: the choices of each step, then the live run (its events, replayed after a reload).
+import { defineStore } from 'pinia';
+import { computed, reactive, ref } from 'vue';
+import type { DatasetReport } from '../../../shared/dataset';
+import type { ArchitectureSummary, TrainEvent, TrainParamsInput } from '../../../shared/jobs';
+import type { EpochRecord, HyperParams, LayerSummary } from '../../../shared/model-card';
+import type { Job, SynthPreview } from '../../../shared/contract';
+import { api } from '../api';
+import { followJob } from '../api/follow-job';
+import { describeError } from '../composables/errors';
+import type { BatchPoint } from '../components/LearningCurves.vue';
+
+export const PRESETS = [
+  { id: 'gaussian-blind', label: 'Noise, any level (σ 0–55)' },
+  { id: 'gaussian:15', label: 'Noise σ 15' },
+  { id: 'gaussian:25', label: 'Noise σ 25' },
+  { id: 'gaussian:50', label: 'Noise σ 50' },
+  { id: 'jpeg-blind', label: 'JPEG artefacts, any quality' },
+  { id: 'jpeg:20', label: 'JPEG quality 20' },
+  { id: 'old-photo', label: 'Old photo (blur, noise, JPEG, fading, scratches, dust)' },
+] as const;
+
+export interface TrainSettings {
+  name: string;
+  epochs: number;
+  stepsPerEpoch: number;
+  batchSize: number;
+  patch: number;
+  loss: 'mse' | 'l1' | 'charbonnier' | 'ssim-mix';
+  lr: number;
+  schedule: 'constant' | 'step' | 'cosine';
+  warmup: number;
+  earlyStopping: boolean;
+  patience: number;
+}
+
+export const useTrainStore = defineStore('train', () => {
+  const step = ref(1);
+  const error = ref<string | null>(null);
+
+  // Step 1: data
+  const dataDir = ref<string | null>(null);
+  const report = ref<DatasetReport | null>(null);
+  const checking = ref(false);
+  const preset = ref<string>('gaussian-blind');
+  const preview = ref<SynthPreview | null>(null);
+  const previewSeed = ref(0);
+
+  // Step 2: architecture
+  const architectures = ref<ArchitectureSummary[]>([]);
+  const arch = ref<ArchitectureSummary['id']>('dncnn');
+  const hyper = ref<HyperParams>({});
+  const layers = ref<LayerSummary[]>([]);
+
+  // Step 3: hyper-parameters
+  const settings = reactive<TrainSettings>({
+    name: 'my-restorer',
+    epochs: 10,
+    stepsPerEpoch: 100,
+    batchSize: 8,
+    patch: 64,
+    loss: 'l1',
+    lr: 1e-3,
+    schedule: 'cosine',
+    warmup: 50,
+    earlyStopping: true,
+    patience: 5,
+  });
+
+  // Step 4: the run
+  const job = ref<Job | null>(null);
+  const events = ref<TrainEvent[]>([]);
+  let stopListening: (() => void) | null = null;
+
+  const needsPreset = computed(() => report.value?.kind === 'clean');
+  const history = computed<EpochRecord[]>(() => events.value.flatMap((e) => (e.type === 'epoch' ? [e] : [])));
+  const batches = computed<BatchPoint[]>(() =>
+    events.value.flatMap((e) => (e.type === 'batch' ? [{ x: e.epoch - 1 + e.step / e.stepsPerEpoch, loss: e.loss }] : [])),
+  );
+  const lastBatch = computed(() => [...events.value].reverse().find((e) => e.type === 'batch') ?? null);
+  const lastEpoch = computed(() => [...events.value].reverse().find((e) => e.type === 'epoch') ?? null);
+  const started = computed(() => events.value.find((e) => e.type === 'start') ?? null);
+  const done = computed(() => events.value.find((e) => e.type === 'done') ?? null);
+  const warnings = computed(() => events.value.flatMap((e) => (e.type === 'warning' ? [e.message] : [])));
+
+  async function guard(work: () => Promise<void>): Promise<void> {
+    error.value = null;
+    try {
+      await work();
+    } catch (e) {
+      error.value = describeError(e);
+    }
+  }
+
+  async function chooseData(dir: string): Promise<void> {
+    dataDir.value = dir;
+    report.value = null;
+    preview.value = null;
+    checking.value = true;
+    await guard(async () => {
+      await api.call('folders.open', { dir });
+      report.value = await api.call('dataset.check', { dir });
+      if (report.value.kind === 'clean') await refreshPreview();
+    });
+    checking.value = false;
+  }
+
+  async function refreshPreview(): Promise<void> {
+    if (!dataDir.value) return;
+    await guard(async () => {
+      preview.value = await api.call('synth.preview', { dir: dataDir.value!, preset: preset.value, seed: previewSeed.value });
+    });
+  }
+
+  async function loadArchitectures(): Promise<void> {
+    if (architectures.value.length) return;
+    await guard(async () => {
+      architectures.value = await api.call('models.architectures', {});
+      await chooseArch(arch.value);
+    });
+  }
+
+  async function chooseArch(id: ArchitectureSummary['id']): Promise<void> {
+    arch.value = id;
+    hyper.value = {};
+    layers.value = [];
+    await guard(async () => {
+      layers.value = await api.call('models.layers', { arch: id, hyper: {} });
+    });
+  }
+
+  function params(resume: boolean): TrainParamsInput {
+    return {
+      data: dataDir.value!,
+      ...(needsPreset.value ? { synth: preset.value } : {}),
+      arch: arch.value,
+      hyper: hyper.value,
+      epochs: settings.epochs,
+      stepsPerEpoch: settings.stepsPerEpoch,
+      batchSize: settings.batchSize,
+      patch: settings.patch,
+      loss: settings.loss,
+      lr: settings.lr,
+      schedule: settings.schedule,
+      warmup: settings.warmup,
+      patience: settings.earlyStopping ? settings.patience : null,
+      out: settings.name,
+      name: settings.name,
+      resume,
+    };
+  }
+
+  async function start(resume = false): Promise<void> {
+    await guard(async () => {
+      events.value = [];
+      job.value = await api.call('train.start', params(resume));
+      step.value = 4;
+      listen(job.value.id);
+    });
+  }
+
+  function listen(jobId: string): void {
+    stopListening?.();
+    stopListening = followJob(jobId, 'train.events', {
+      event: (e) => events.value.push(e),
+      job: (update) => (job.value = update),
+      error: (message) => (error.value = message),
+    });
+  }
+
+  async function stop(): Promise<void> {
+    if (job.value) await guard(async () => void (await api.call('train.stop', { jobId: job.value!.id })));
+  }
+
+  async function cancel(): Promise<void> {
+    if (job.value) await guard(async () => void (await api.call('jobs.cancel', { jobId: job.value!.id })));
+  }
+
+  /** An interrupted run for this output (a checkpoint to resume from), if any. */
+  async function resumable(): Promise<number | null> {
+    try {
+      const info = await api.call('train.runInfo', { out: settings.name });
+      return info.checkpointEpoch && info.run?.state !== 'completed' && info.run?.state !== 'early-stopped' ? info.checkpointEpoch : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Reattaches to a training job that is still running (after a reload). */
+  async function reattach(): Promise<void> {
+    const running = (await api.call('jobs.list', {})).filter((j) => j.kind === 'train').at(-1);
+    if (running && !job.value) {
+      job.value = running;
+      step.value = 4;
+      events.value = [];
+      listen(running.id);
+    }
+  }
+
+  return {
+    step, error, dataDir, report, checking, preset, preview, previewSeed, architectures, arch, hyper, layers, settings,
+    job, events, needsPreset, history, batches, lastBatch, lastEpoch, started, done, warnings,
+    chooseData, refreshPreview, loadArchitectures, chooseArch, start, stop, cancel, resumable, reattach,
+  };
+});

@@ -1,0 +1,91 @@
+// Restoring photos and triaging folders: the parameters and the events of a restore run, shared by the
+// engine, the services, the CLI and the UI. Zod only.
+import { z } from 'zod';
+
+export const OutputFormatSchema = z.enum(['keep', 'png', 'jpeg', 'webp']);
+
+export const RestoreParamsSchema = z
+  .object({
+    /** A photo or a folder of photos. */
+    input: z.string().min(1),
+    /** Output folder; default `<input folder>-restored` beside it. */
+    out: z.string().min(1).optional(),
+    /** Model id in the models folder, or a model folder; default the bundled old-photo model. */
+    model: z.string().min(1).optional(),
+    recursive: z.boolean().default(false),
+    format: OutputFormatSchema.default('keep'),
+    quality: z.number().int().min(1).max(100).default(92),
+    /** Tile edge in pixels; default chosen from available memory. */
+    tile: z.number().int().min(64).max(8192).optional(),
+    /** Only the files that failed last time. */
+    retryFailed: z.boolean().default(false),
+    modelsDir: z.string().min(1).optional(),
+  })
+  .strict();
+export type RestoreParams = z.output<typeof RestoreParamsSchema>;
+export type RestoreParamsInput = z.input<typeof RestoreParamsSchema>;
+
+const FailedFileSchema = z.object({ file: z.string(), reason: z.string() });
+
+export const RestoreEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('start'),
+    /** Pass to restore.pause / restore.resume. */
+    runId: z.string(),
+    /** Absolute input folder (file paths in later events are relative to it) and output folder. */
+    inputRoot: z.string(),
+    out: z.string(),
+    found: z.number().int().nonnegative(),
+    toDo: z.number().int().nonnegative(),
+    skipped: z.number().int().nonnegative(),
+    megapixelsTotal: z.number().nonnegative(),
+    tile: z.number().int().positive(),
+    model: z.string(),
+  }),
+  z.object({
+    type: z.literal('progress'),
+    phase: z.enum(['restoring', 'paused']),
+    index: z.number().int().nonnegative(),
+    total: z.number().int().nonnegative(),
+    file: z.string(),
+    fileFraction: z.number().min(0).max(1),
+    done: z.number().int().nonnegative(),
+    skipped: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    megapixelsDone: z.number().nonnegative(),
+    megapixelsTotal: z.number().nonnegative(),
+    megapixelsPerSecond: z.number().nonnegative(),
+    etaSeconds: z.number().nonnegative().nullable(),
+    tile: z.number().int().positive(),
+  }),
+  z.object({
+    type: z.literal('file'),
+    status: z.enum(['done', 'skipped', 'failed']),
+    /** Relative to the input folder. */
+    file: z.string(),
+    /** Absolute output path (done, and skipped when the output exists). */
+    output: z.string().nullable(),
+    reason: z.string().nullable(),
+  }),
+  z.object({
+    type: z.literal('done'),
+    done: z.number().int().nonnegative(),
+    skipped: z.number().int().nonnegative(),
+    failed: z.array(FailedFileSchema),
+    out: z.string(),
+    megapixelsPerSecond: z.number().nonnegative(),
+    cancelled: z.boolean(),
+    seconds: z.number().nonnegative(),
+  }),
+]);
+export type RestoreEvent = z.infer<typeof RestoreEventSchema>;
+
+export const TriageParamsSchema = z
+  .object({ dir: z.string().min(1), recursive: z.boolean().default(false), classifier: z.string().min(1).optional(), modelsDir: z.string().min(1).optional() })
+  .strict();
+export const TriageResultSchema = z.object({
+  /** Most damaged first; score = probability the photo is degraded. */
+  scores: z.array(z.object({ file: z.string(), score: z.number().min(0).max(1) })),
+  failed: z.array(FailedFileSchema),
+});
+export type TriageResult = z.infer<typeof TriageResultSchema>;
