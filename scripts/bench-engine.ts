@@ -31,6 +31,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { initBackend } from '../src/main/engine/backend';
 import { buildReferenceCnn, referenceMacsPerPixel } from '../src/main/engine/models/reference';
+import { median, timeTrainSteps } from '../src/main/engine/train/speed';
 import type { BackendName, BackendStatus } from '../src/shared/engine-types';
 
 const PATCH = 64;
@@ -87,12 +88,6 @@ const list = (key: string): string[] | null => {
   return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : null;
 };
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-
 async function models(): Promise<Bench[]> {
   const benches: Bench[] = [{ name: 'reference', build: () => buildReferenceCnn(), macsPerPixel: referenceMacsPerPixel() }];
   const registry = new URL('../src/main/engine/models/index.ts', import.meta.url);
@@ -109,35 +104,16 @@ async function models(): Promise<Bench[]> {
 
 async function timeTrain(bench: Bench, batch: number, warmup: number, steps: number): Promise<number[]> {
   const model = bench.build();
-  const optimizer = tf.train.adam(1e-4);
-  const x = tf.randomUniform([batch, PATCH, PATCH, 3]);
-  const y = tf.randomUniform([batch, PATCH, PATCH, 3]);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const step = async (): Promise<number> => {
-    const start = performance.now();
-    const loss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(
-        () => tf.losses.meanSquaredError(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-        variables,
-      );
-      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor: tensor! })));
-      return value;
-    });
-    await loss.data();
-    loss.dispose();
-    return performance.now() - start;
-  };
   try {
-    for (let i = 0; i < warmup; i++) await step();
-    const times: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      times.push(await step());
-      log(`    train step ${i + 1}/${steps}: ${times.at(-1)!.toFixed(0)} ms`);
-    }
-    return times;
+    return await timeTrainSteps(model, {
+      batch,
+      height: PATCH,
+      width: PATCH,
+      warmup,
+      steps,
+      onStep: (i, ms) => log(`    train step ${i + 1}/${steps}: ${ms.toFixed(0)} ms`),
+    });
   } finally {
-    tf.dispose([x, y]);
-    optimizer.dispose();
     model.dispose();
   }
 }

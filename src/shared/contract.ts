@@ -17,6 +17,8 @@ import {
   TrainParamsSchema,
   TrainRunInfoInputSchema,
   TrainRunInfoSchema,
+  TrainSpeedInputSchema,
+  TrainSpeedSchema,
 } from './jobs';
 import { RestoreEventSchema, RestoreParamsSchema, TriageResultSchema } from './restore';
 
@@ -145,6 +147,8 @@ export const studioContract = defineContract({
     /** Stops a training job gracefully: the model of the finished epochs is saved. */
     'train.stop': { input: JobRef, output: z.object({ stopping: z.boolean() }) },
     'train.runInfo': { input: TrainRunInfoInputSchema, output: TrainRunInfoSchema },
+    /** Times a few training steps of an architecture on this machine (the wizard's time estimate). */
+    'train.measureSpeed': { input: TrainSpeedInputSchema, output: TrainSpeedSchema },
     'evaluate.start': { input: EvaluateParamsSchema, output: JobSchema },
 
     // Restoring: start returns the job; restore.events streams its progress and every file.

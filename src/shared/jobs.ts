@@ -310,3 +310,29 @@ export const ArchitectureSummarySchema = ArchitectureInfoSchema.extend({
   requiredMultiple: z.number().int().positive(),
 });
 export type ArchitectureSummary = z.infer<typeof ArchitectureSummarySchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Training speed on this machine (the wizard's time estimate)
+
+export const TrainSpeedInputSchema = z
+  .object({
+    arch: ArchitectureIdSchema,
+    hyper: HyperParamsSchema.default({}),
+    batchSize: z.number().int().min(1).max(512),
+    patch: z.number().int().min(16).max(1024),
+  })
+  .strict();
+export type TrainSpeedInput = z.input<typeof TrainSpeedInputSchema>;
+
+export const TrainSpeedSchema = z.object({
+  /** One optimizer step (forward, backward, Adam) at the requested batch and patch size. */
+  secondsPerStep: z.number().positive(),
+  patchesPerSecond: z.number().positive(),
+  /** Effective rate: 2 x multiply-adds x 3 (forward, input and weight gradients) per second. */
+  gflops: z.number().nonnegative(),
+  backend: z.string(),
+  /** The batch and patch the steps were timed at (scaled by pixel count to the request when smaller). */
+  measuredBatch: z.number().int().positive(),
+  measuredPatch: z.number().int().positive(),
+});
+export type TrainSpeed = z.infer<typeof TrainSpeedSchema>;

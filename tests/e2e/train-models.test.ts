@@ -68,6 +68,9 @@ test('the model step lists the zoo with sizes and draws the layers', async () =>
   await page.getByTestId('arch-esrcnn').click();
   await page.getByTestId('layer-diagram').waitFor();
   assert.match((await page.getByTestId('layer-diagram').textContent()) ?? '', /89,795 parameters/);
+  // The speed shown is timed on this machine by the engine, and the zoo's estimates are scaled from it.
+  await page.waitForFunction(() => /Measured on this machine \(wasm\): [\d.]+ patches\/s/.test(document.querySelector('[data-testid=arch-measured]')?.textContent ?? ''), null, { timeout: 60_000 });
+  assert.match((await page.getByTestId('arch-speed-unet').textContent()) ?? '', /≈ [\d.]+ patches\/s here/);
   await page.screenshot({ path: join(SCREENSHOTS, 'train-2-model.png') });
   await page.getByTestId('arch-dncnn').click();
   await page.waitForFunction(() => !/89,795 parameters/.test(document.querySelector('[data-testid=layer-diagram]')?.textContent ?? ''));
@@ -80,7 +83,7 @@ test('a short run trains live: the learning curve gains points and the model is 
   await page.getByTestId('train-steps').fill('3');
   await page.getByTestId('train-batch').fill('4');
   await page.getByTestId('train-patch').fill('16');
-  assert.match((await page.getByTestId('train-estimate').textContent()) ?? '', /Estimated time/);
+  await page.waitForFunction(() => /Estimated time: .* s per step, timed on this machine/.test(document.querySelector('[data-testid=train-estimate]')?.textContent ?? ''), null, { timeout: 60_000 });
   await page.screenshot({ path: join(SCREENSHOTS, 'train-3-settings.png') });
   await page.getByTestId('train-start').click();
   await page.getByTestId('train-live').waitFor();

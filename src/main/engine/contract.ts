@@ -20,6 +20,8 @@ import {
   TrainParamsSchema,
   TrainRunInfoInputSchema,
   TrainRunInfoSchema,
+  TrainSpeedInputSchema,
+  TrainSpeedSchema,
 } from '../../shared/jobs';
 import { RestoreEventSchema, RestoreParamsSchema, TriageParamsSchema, TriageResultSchema } from '../../shared/restore';
 
@@ -38,6 +40,8 @@ export const engineContract = defineContract({
     'train.stop': { input: z.object({ runId: z.string().min(1) }).strict(), output: z.object({ stopping: z.boolean() }) },
     /** What resuming the run that writes `out` would continue from (checkpoint epoch) and its run.json. */
     'train.runInfo': { input: TrainRunInfoInputSchema, output: TrainRunInfoSchema },
+    /** Times a few training steps of an architecture here, for the wizard's time estimate. */
+    'train.measureSpeed': { input: TrainSpeedInputSchema, output: TrainSpeedSchema },
 
     /** The model zoo with parameter counts and multiply-adds per pixel at the defaults. */
     'models.architectures': { input: Empty, output: z.array(ArchitectureSummarySchema) },

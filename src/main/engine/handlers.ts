@@ -6,6 +6,7 @@ import { streamTask, type EventSources, type Handlers } from '../../shared/rpc/s
 import type { EvaluateEvent, EvaluateParams, TrainEvent, TrainParams } from '../../shared/jobs';
 import { backendStatus, initBackend } from './backend';
 import type { EngineContract } from './contract';
+import { measureTrainSpeed } from './train/speed';
 import type { RestoreEvent, RestoreParams } from '../../shared/restore';
 import { pauseGate, restoreJob, triageJob } from './jobs/restore-job';
 import {
@@ -76,6 +77,10 @@ export function createEngineHandlers(options: { exit?: (code: number) => void } 
       return { stopping: true };
     },
     'train.runInfo': (input) => trainRunInfo(input),
+    'train.measureSpeed': async (input) => {
+      await ensureBackend();
+      return measureTrainSpeed(input);
+    },
 
     'models.architectures': async () => {
       await ensureBackend();

@@ -28,6 +28,7 @@ type Methods =
   | 'train.start'
   | 'train.stop'
   | 'train.runInfo'
+  | 'train.measureSpeed'
   | 'evaluate.start'
   | 'restore.start'
   | 'restore.pause'
@@ -117,6 +118,7 @@ export function createStudioJobs(deps: { engine: EngineHost; settings: SettingsS
       });
     },
     'train.stop': ({ jobId }, { signal }) => engine.call('train.stop', { runId: runIdOf(jobId) }, { signal }),
+    'train.measureSpeed': (input, { signal }) => engine.call('train.measureSpeed', input, { signal }),
     'train.runInfo': async (input, { signal }) => engine.call('train.runInfo', { ...input, modelsDir: input.modelsDir ?? (await modelsDir()) }, { signal }),
     'evaluate.start': async (params) =>
       streams.start('evaluate.run', { ...params, modelsDir: params.modelsDir ?? (await modelsDir()) }, {

@@ -1,0 +1,35 @@
+// The wizard's speed estimate times real training steps on the engine's backend.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../src/main/engine/backend';
+import { measureTrainSpeed } from '../../../src/main/engine/train/speed';
+import { ARCHITECTURES } from '../../../src/main/engine/models/index';
+
+await initBackend('wasm');
+
+test('measureTrainSpeed times real steps, scales to the requested batch and leaks no tensors', async () => {
+  const before = tf.memory().numTensors;
+  const small = await measureTrainSpeed({ arch: 'esrcnn', batchSize: 2, patch: 32 });
+  assert.equal(tf.memory().numTensors, before, 'tensors after measuring');
+  assert.equal(small.backend, 'wasm');
+  assert.equal(small.measuredBatch, 2);
+  assert.equal(small.measuredPatch, 32);
+  assert.ok(small.secondsPerStep > 0 && small.secondsPerStep < 30, `${small.secondsPerStep} s per step`);
+  assert.ok(Math.abs(small.patchesPerSecond * small.secondsPerStep - 2) < 1e-9);
+  // GFLOP/s follows from the architecture's multiply-adds at the measured time.
+  const macs = ARCHITECTURES.esrcnn.macsPerPixel() * 32 * 32 * 2;
+  assert.ok(Math.abs(small.gflops - (6 * macs) / small.secondsPerStep / 1e9) < 1e-6);
+
+  // A batch of 32 is timed at batch 4 and scaled: about 8x the time per step of batch 4.
+  const big = await measureTrainSpeed({ arch: 'esrcnn', batchSize: 32, patch: 32 });
+  const four = await measureTrainSpeed({ arch: 'esrcnn', batchSize: 4, patch: 32 });
+  assert.equal(big.measuredBatch, 4);
+  const ratio = big.secondsPerStep / four.secondsPerStep;
+  assert.ok(ratio > 4 && ratio < 16, `batch 32 / batch 4 step time ratio ${ratio}`);
+  assert.equal(tf.memory().numTensors, before, 'tensors after three measurements');
+});
+
+test('measureTrainSpeed rejects an unknown architecture', async () => {
+  await assert.rejects(measureTrainSpeed({ arch: 'nope' as 'unet', batchSize: 2, patch: 32 }));
+});
