@@ -42,6 +42,10 @@ before(async () => {
   const model = getArchitecture('dncnn').build(hyper, { channels: 3 });
   await savePackage(join(tmp.dir, 'home', 'models'), model, { name: 'Tiny denoiser', id: 'tiny', architecture: { id: 'dncnn', hyper } });
   model.dispose();
+  // A second one, to compare two models on the same photo.
+  const other = getArchitecture('esrcnn').build({}, { channels: 3 });
+  await savePackage(join(tmp.dir, 'home', 'models'), other, { name: 'Tiny ESRCNN', id: 'tiny2', architecture: { id: 'esrcnn', hyper: {} } });
+  other.dispose();
 
   await mkdir(SCREENSHOTS, { recursive: true });
   mode = await startBrowserMode();
@@ -94,6 +98,23 @@ test('a result opens in Compare, the slider moves, and next goes through the bat
   await page.getByTestId('compare-next').click();
   assert.equal(await page.getByTestId('compare-name').textContent(), 'scan-1.png');
   await page.screenshot({ path: join(SCREENSHOTS, 'restore-compare.png') });
+});
+
+test('a second model restores the same photo and Compare shows the two models side by side', async () => {
+  await page.getByTestId('compare-model').selectOption('tiny2');
+  await page.getByTestId('compare-restore-with').click();
+  await page.getByTestId('compare-right').waitFor({ timeout: 120_000 });
+  const selected = (testid: string): Promise<string> =>
+    page.getByTestId(testid).evaluate((el) => (el as HTMLSelectElement).selectedOptions[0]?.textContent ?? '');
+  assert.equal(await selected('compare-left'), 'Restored');
+  assert.equal(await selected('compare-right'), 'Tiny ESRCNN');
+  assert.deepEqual((await readdir(`${photos}-restored-tiny2`)).filter((f) => !f.startsWith('.')), ['scan-1.png']);
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid=compare-stage] img')).every((i) => (i as HTMLImageElement).naturalWidth > 0));
+  await page.screenshot({ path: join(SCREENSHOTS, 'compare-two-models.png') });
+  // Asking again reuses the restored photo instead of adding a duplicate version.
+  await page.getByTestId('compare-restore-with').click();
+  await page.waitForFunction(() => !/Restoring/.test(document.querySelector('[data-testid=compare-restore-with]')?.textContent ?? ''));
+  assert.equal(await page.locator('[data-testid=compare-right] option').count(), 3);
 });
 
 test('the originals are untouched', async () => {
