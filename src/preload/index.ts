@@ -1,6 +1,7 @@
-// Preload (sandboxed, CommonJS): exposes only send/onMessage of the studio protocol through contextBridge.
+// Preload (sandboxed, CommonJS): exposes only send/onMessage of the studio protocol, and the path of a dropped
+// file (webUtils.getPathForFile), through contextBridge.
 // No Node or Electron object reaches the page.
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { BRIDGE_KEY, IPC_CHANNEL, type StudioBridge } from '../shared/bridge';
 
 const bridge: StudioBridge = {
@@ -13,6 +14,9 @@ const bridge: StudioBridge = {
     return () => {
       ipcRenderer.removeListener(IPC_CHANNEL, wrapped);
     };
+  },
+  getPathForFile(file) {
+    return webUtils.getPathForFile(file);
   },
 };
 

@@ -106,6 +106,10 @@ export const SynthPreviewSchema = z.object({
 });
 export type SynthPreview = z.infer<typeof SynthPreviewSchema>;
 
+/** A dropped file left out, and why (a sentence naming it). */
+export const DropRejectionSchema = z.object({ file: z.string(), reason: z.string() });
+export type DropRejection = z.infer<typeof DropRejectionSchema>;
+
 export const studioContract = defineContract({
   methods: {
     'app.info': { input: Empty, output: AppInfoSchema },
@@ -117,6 +121,19 @@ export const studioContract = defineContract({
     'folders.pick': { input: Empty, output: z.string().nullable() },
     /** Grants the image route access to a folder the user opened. */
     'folders.open': { input: z.object({ dir: z.string().min(1) }).strict(), output: z.object({ dir: z.string() }) },
+    /**
+     * Photos dropped on the Restore view (Electron: their paths) copied into a new <dataDir>/dropped/<stamp>
+     * folder; one dropped folder comes back as is. dir is null when nothing could be imported.
+     */
+    'files.importDropped': {
+      input: z.object({ paths: z.array(z.string()).min(1).max(100_000) }).strict(),
+      output: z.object({ dir: z.string().nullable(), imported: z.array(z.string()), rejected: z.array(DropRejectionSchema) }),
+    },
+    /** Browser mode's drop: checks the names and creates the folder that POST /upload?batch=<batch> fills. */
+    'files.newDropFolder': {
+      input: z.object({ names: z.array(z.string()).min(1).max(100_000) }).strict(),
+      output: z.object({ dir: z.string().nullable(), batch: z.string().nullable(), rejected: z.array(DropRejectionSchema) }),
+    },
     'jobs.list': { input: Empty, output: z.array(JobSchema) },
     'jobs.cancel': { input: JobRef, output: JobSchema },
 

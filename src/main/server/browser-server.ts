@@ -1,6 +1,8 @@
 // Browser mode: the renderer served on 127.0.0.1 with a random token, talking to the same services over a
 // WebSocket. Every HTTP request and socket must carry the token (query `token`, or the cookie set when the
 // page is first opened with it); the Host and Origin headers must name this server (DNS rebinding, CSWSH).
+// Only GET/HEAD are served, except POST /upload (photos dropped on the Restore view), which must also carry an
+// Origin naming this server (CSRF).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -16,6 +18,7 @@ import type { StudioServices } from '../services';
 import { MAX_MESSAGE_BYTES, webSocketTransport } from '../transport/websocket';
 import { contentSecurityPolicy } from '../security/csp';
 import { thumbnail } from '../services/thumbnails';
+import { dropFolderForBatch, droppedNameProblem, isTooLarge, MAX_DROPPED_BYTES, saveDroppedFile } from '../services/dropped';
 
 export interface BrowserServerOptions {
   services: StudioServices;
@@ -23,6 +26,8 @@ export interface BrowserServerOptions {
   rendererDir: string;
   port?: number;
   token?: string;
+  /** The largest upload accepted by POST /upload (default MAX_DROPPED_BYTES); larger ones get 413. */
+  maxUploadBytes?: number;
 }
 
 export interface BrowserServer {
@@ -80,6 +85,9 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     const origin = req.headers.origin;
     return !origin || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
   };
+  /** For POST: the Origin header must be present and name this server. */
+  const originRequired = (req: IncomingMessage): boolean => !!req.headers.origin && originAllowed(req);
+  const maxUploadBytes = options.maxUploadBytes ?? MAX_DROPPED_BYTES;
 
   const securityHeaders = (res: ServerResponse): void => {
     res.setHeader('Content-Security-Policy', contentSecurityPolicy({ connect: [`ws://127.0.0.1:${port}`, `ws://localhost:${port}`] }));
@@ -104,6 +112,33 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     createReadStream(file).pipe(res);
   };
 
+  /**
+   * POST /upload?batch=<batch>&name=<file name>, body = the file's bytes: one dropped photo saved into the
+   * dropped folder named by the batch id (made by files.newDropFolder; see services/dropped.ts). Replies
+   * { dir, file } with the folder and the saved file's path.
+   */
+  const upload = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    // An early answer closes the connection, so the rest of a refused body is not read.
+    const refuse = (status: number, error: unknown): void => {
+      res.setHeader('Connection', 'close');
+      sendError(res, status, error);
+    };
+    try {
+      const name = url.searchParams.get('name') ?? '';
+      const problem = droppedNameProblem(name);
+      if (problem) return refuse(400, new StudioError('BAD_INPUT', problem));
+      const dir = await dropFolderForBatch(url.searchParams.get('batch') ?? '');
+      const length = Number(req.headers['content-length'] ?? 0);
+      if (length > maxUploadBytes) return refuse(413, new StudioError('BAD_INPUT', `${name} is larger than ${Math.round(maxUploadBytes / 2 ** 20)} MB.`));
+      const file = await saveDroppedFile(dir, name, req, { maxBytes: maxUploadBytes });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ dir, file }));
+    } catch (error) {
+      const code = error instanceof StudioError ? error.code : null;
+      refuse(isTooLarge(error) ? 413 : code === 'BAD_INPUT' ? 400 : code === 'NOT_FOUND' ? 404 : 500, error);
+    }
+  };
+
   const server = createServer((req, res) => {
     void (async () => {
       securityHeaders(res);
@@ -112,6 +147,11 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       const presented = requestToken(req, url);
       if (!tokenMatches(presented)) {
         return sendError(res, 401, new StudioError('UNAUTHORIZED', 'Open the studio with the address it printed (it carries the access token).'));
+      }
+      if (url.pathname === '/upload') {
+        if (req.method !== 'POST') return sendError(res, 405, new StudioError('BAD_INPUT', 'Upload with POST.'));
+        if (!originRequired(req)) return sendError(res, 403, new StudioError('UNAUTHORIZED', 'Uploads must come from the studio page.'));
+        return await upload(req, res, url);
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendError(res, 405, new StudioError('BAD_INPUT', 'Only GET is served.'));

@@ -7,6 +7,7 @@ import type { FolderAccess } from '../security/folder-access';
 import { defaultModelsDir, dataDir } from '../paths';
 import type { EngineHost } from './engine-host';
 import { listFolder } from './files';
+import { importDroppedPaths, newDropFolder } from './dropped';
 import type { JobRegistry } from './jobs';
 import type { SettingsStore } from './settings';
 import type { CommandBus } from '../desktop/commands';
@@ -91,6 +92,8 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
       return dir ? opened(dir) : null;
     },
     'folders.open': async ({ dir }) => ({ dir: await opened(dir) }),
+    'files.importDropped': ({ paths }) => importDroppedPaths(paths),
+    'files.newDropFolder': ({ names }) => newDropFolder(names),
     'jobs.list': () => jobs.list(),
     'jobs.cancel': ({ jobId }) => jobs.cancel(jobId),
     ...studioJobs.handlers,

@@ -11,6 +11,8 @@ interface Connection {
   imageUrl(path: string): string;
   /** A small JPEG preview of an image, fitting a square of `size` pixels. */
   thumbnailUrl(path: string, size: number): string;
+  /** Browser mode: where a dropped photo is POSTed (see browser-server.ts); null in Electron (paths are sent). */
+  uploadUrl(batch: string, name: string): string | null;
   mode: 'electron' | 'browser';
 }
 
@@ -21,6 +23,7 @@ function connect(): Connection {
       api: new RpcClient<StudioContract>(bridgeTransport(bridge)),
       imageUrl: (path) => `studio-image://local/?path=${encodeURIComponent(path)}`,
       thumbnailUrl: (path, size) => `studio-image://local/?path=${encodeURIComponent(path)}&thumb=${size}`,
+      uploadUrl: () => null,
       mode: 'electron',
     };
   }
@@ -35,6 +38,7 @@ function connect(): Connection {
     }),
     imageUrl: (path) => `/image?path=${encodeURIComponent(path)}&token=${encodeURIComponent(token)}`,
     thumbnailUrl: (path, size) => `/image?path=${encodeURIComponent(path)}&thumb=${size}&token=${encodeURIComponent(token)}`,
+    uploadUrl: (batch, name) => `/upload?batch=${encodeURIComponent(batch)}&name=${encodeURIComponent(name)}&token=${encodeURIComponent(token)}`,
     mode: 'browser',
   };
 }
