@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend, resolvePreference } from '../src/main/engine/backend';
 import { runEvaluateJob } from '../src/main/engine/jobs/evaluate-job';
-import { resourcesDir } from '../src/main/paths';
+import { bundledModelsDir } from '../src/main/paths';
 
 /** Colour Gaussian denoising on Kodak24, RGB PSNR in dB (FFDNet, DPIR and SwinIR papers' tables). */
 const PUBLISHED_KODAK24: Record<number, Record<string, number>> = {
@@ -55,7 +55,7 @@ if (!data) {
   console.error('Usage: npm run bench:quality -- <folder of clean photos> [--models-dir <dir>] [--max-images <n>] [--seed <n>] [--json]');
   process.exit(2);
 }
-const modelsDir = values['models-dir'] ?? join(resourcesDir(), 'models');
+const modelsDir = values['models-dir'] ?? bundledModelsDir();
 const seed = Number(values.seed);
 const maxImages = values['max-images'] ? Number(values['max-images']) : undefined;
 

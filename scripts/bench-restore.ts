@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { initBackend, resolvePreference } from '../src/main/engine/backend';
 import { getArchitecture } from '../src/main/engine/models/index';
 import { listPackages } from '../src/main/engine/package/index';
-import { resourcesDir } from '../src/main/paths';
+import { bundledModelsDir } from '../src/main/paths';
 import { restoreBatch } from '../src/main/engine/infer/batch';
 import { loadRestoreModel, wrapLayersModel, type RestoreModel } from '../src/main/engine/infer/model';
 import { planTiles } from '../src/main/engine/infer/memory';
@@ -111,14 +111,14 @@ async function batchMemory(model: RestoreModel, count: number): Promise<string> 
 async function main(): Promise<void> {
   const status = await initBackend(resolvePreference(process.env.STUDIO_BACKEND || 'wasm'));
   console.log(`Backend: ${status.backend} (${status.threads} thread${status.threads === 1 ? '' : 's'}), Node ${process.versions.node}, ${process.platform}-${process.arch}`);
-  const shipped = (await listPackages(join(resourcesDir(), 'models'))).filter((p) => p.card?.task === 'restore');
+  const shipped = (await listPackages(bundledModelsDir())).filter((p) => p.card?.task === 'restore');
   const models: { label: string; load: () => Promise<RestoreModel> }[] = shipped.map((p) => ({
     label: `${p.id} (${p.card!.architecture.id}, ${p.card!.params} parameters)`,
     load: () => loadRestoreModel(p.dir),
   }));
   if (models.length === 0) {
     console.log(
-      `No restoration model is shipped in ${join(resourcesDir(), 'models')} yet: measuring a freshly built reference-size model instead ` +
+      `No restoration model is shipped in ${bundledModelsDir()} yet: measuring a freshly built reference-size model instead ` +
         '(zoo dncnn, 10 layers x 32 channels, untrained weights).',
     );
     models.push({

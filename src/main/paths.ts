@@ -42,6 +42,11 @@ export function resourcesDir(): string {
   return join(projectRoot(), 'resources');
 }
 
+/** The models shipped with the app (resources/models); STUDIO_BUNDLED_MODELS points elsewhere (tests). */
+export function bundledModelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.STUDIO_BUNDLED_MODELS ?? join(resourcesDir(), 'models'));
+}
+
 /** The built renderer (index.html and assets). */
 export function rendererDir(): string {
   return join(projectRoot(), 'out', 'renderer');

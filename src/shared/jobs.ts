@@ -263,6 +263,8 @@ export const ModelListItemSchema = z.object({
   /** Validation PSNR of the trained model (dB), when known. */
   psnr: z.number().nullable(),
   error: z.string().nullable(),
+  /** Shipped with the app: usable and exportable, not renamed or deleted. */
+  bundled: z.boolean().default(false),
 });
 export type ModelListItem = z.infer<typeof ModelListItemSchema>;
 
@@ -277,6 +279,7 @@ export const ModelDetailsSchema = z.object({
   card: ModelCardSchema,
   files: z.array(z.object({ name: z.string(), bytes: z.number().int().nonnegative() })),
   bytes: z.number().int().nonnegative(),
+  bundled: z.boolean().default(false),
 });
 export type ModelDetails = z.infer<typeof ModelDetailsSchema>;
 

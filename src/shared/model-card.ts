@@ -177,6 +177,34 @@ export const PackageIdSchema = z
   .max(80)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lower-case letters, digits, "-" and "_" (starting with a letter or digit)');
 
+/** One held-out score of a model (what `npm run bench:quality` prints), next to its degraded input. */
+export const HeldOutScoreSchema = z.object({
+  /** The folder's name (e.g. "Kodak24"), never a training folder. */
+  data: z.string(),
+  synth: z.string(),
+  seed: z.number().int(),
+  images: z.number().int().nonnegative(),
+  psnr: z.number(),
+  ssim: z.number(),
+  inputPsnr: z.number(),
+  inputSsim: z.number(),
+});
+export type HeldOutScore = z.infer<typeof HeldOutScoreSchema>;
+
+/** How a bundled model was made, so anyone can make it again. */
+export const ModelProvenanceSchema = z.object({
+  /** The commands that reproduce it, in order, run from the repository root. */
+  commands: z.array(z.string()).min(1),
+  /** The machine it was trained on (CPU, cores, backend and threads). */
+  machine: z.string(),
+  /** Wall-clock time of the training command(s), in seconds. */
+  trainingSeconds: z.number().nonnegative(),
+  evaluations: z.array(HeldOutScoreSchema),
+  /** What limited it and what would improve it. */
+  notes: z.string().optional(),
+});
+export type ModelProvenance = z.infer<typeof ModelProvenanceSchema>;
+
 export const ModelCardSchema = z.object({
   formatVersion: z.literal(MODEL_CARD_FORMAT_VERSION),
   id: PackageIdSchema,
@@ -216,6 +244,8 @@ export const ModelCardSchema = z.object({
   /** Multiply-adds per input pixel (conv and dense layers), for speed estimates; null when unknown. */
   macsPerPixel: z.number().nonnegative().nullable(),
   source: z.enum(['trained', 'imported-tfjs', 'imported-keras', 'untrained']),
+  /** Bundled models: the commands, machine, time and held-out scores they were made with. */
+  provenance: ModelProvenanceSchema.optional(),
 });
 export type ModelCard = z.infer<typeof ModelCardSchema>;
 

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'DATASET_UNPAIRED',
   'MODEL_INVALID',
   'MODEL_NOT_FOUND',
+  'MODEL_READ_ONLY', // a bundled model: it can be used and exported, not renamed or deleted
   'OUTPUT_UNWRITABLE',
   'JOB_NOT_FOUND',
 ] as const;

@@ -154,3 +154,34 @@ test('models.layers summarises an architecture or an installed model', async () 
   assert.deepEqual([installed[1]!.name, installed[1]!.params, installed[1]!.outputShape], ['identity_conv', 12, [null, null, 3]]);
   await rejectsWith(engine.call('models.layers', { id: 'nope', modelsDir }), 'MODEL_NOT_FOUND', /nope/);
 });
+
+test('bundled models are listed, shown and exported, but not renamed or deleted; an own model of the same id wins', async () => {
+  const shipped = join(home, 'shipped');
+  const model = identityModel();
+  await savePackage(shipped, model, { name: 'Shipped', id: 'shipped', architecture: { id: 'external' } });
+  await savePackage(shipped, model, { name: 'Shipped identity', id: 'identity', architecture: { id: 'external' } });
+  model.dispose();
+  const before = process.env.STUDIO_BUNDLED_MODELS;
+  process.env.STUDIO_BUNDLED_MODELS = shipped;
+  try {
+    const list = await engine.call('models.list', { modelsDir });
+    const row = list.find((m) => m.id === 'shipped');
+    assert.equal(row?.bundled, true);
+    assert.equal(row?.path, join(shipped, 'shipped'));
+    // The user's "identity" hides the bundled one of the same id.
+    assert.deepEqual(list.filter((m) => m.id === 'identity').map((m) => [m.name, m.bundled]), [['Identity', false]]);
+
+    const shown = await engine.call('models.show', { id: 'shipped', modelsDir });
+    assert.equal(shown.bundled, true);
+    assert.equal(shown.card.name, 'Shipped');
+    const zip = join(home, 'shipped.zip');
+    assert.ok((await engine.call('models.export', { id: 'shipped', out: zip, modelsDir })).bytes > 0);
+
+    await rejectsWith(engine.call('models.rename', { id: 'shipped', name: 'Mine', modelsDir }), 'MODEL_READ_ONLY', /"shipped" is built into the studio and can't be renamed/);
+    await rejectsWith(engine.call('models.delete', { id: 'shipped', modelsDir }), 'MODEL_READ_ONLY', /can't be deleted\. Export it/);
+    assert.ok(existsSync(join(shipped, 'shipped', 'card.json')));
+  } finally {
+    if (before === undefined) delete process.env.STUDIO_BUNDLED_MODELS;
+    else process.env.STUDIO_BUNDLED_MODELS = before;
+  }
+});

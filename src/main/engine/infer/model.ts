@@ -12,7 +12,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { StudioError } from '../../../shared/rpc/errors';
 import type { ModelCard } from '../../../shared/model-card';
-import { defaultModelsDir, resourcesDir } from '../../paths';
+import { bundledModelsDir, defaultModelsDir } from '../../paths';
 import { CARD_JSON, loadModelFiles, loadPackageDir, MODEL_JSON, readCard } from '../package/index';
 import type { TileModel } from './tiles';
 
@@ -219,7 +219,7 @@ function howToGetOne(purpose: ModelPurpose, modelsDir: string, bundled: string):
 /** The model folder a --model value (or the default, when none is given) refers to. */
 export async function resolveModelDir(spec: string | undefined, purpose: ModelPurpose, lookup: ModelLookup = {}): Promise<string> {
   const modelsDir = resolve(lookup.modelsDir ?? defaultModelsDir());
-  const bundled = resolve(lookup.bundledDir ?? join(resourcesDir(), 'models'));
+  const bundled = resolve(lookup.bundledDir ?? bundledModelsDir());
   if (spec === undefined || spec === '') {
     const id = purpose === 'restore' ? DEFAULT_RESTORE_MODEL : DEFAULT_CLASSIFIER_MODEL;
     for (const dir of purpose === 'restore' ? [join(bundled, id), join(modelsDir, id)] : [join(modelsDir, id), join(bundled, id)]) {

@@ -20,20 +20,26 @@ import {
 } from '../package/index';
 import { importKerasH5, isHdf5File } from '../keras/index';
 import { exists, looksLikePath, modelsRoot } from './common';
+import { bundledModelsDir } from '../../paths';
 
 export interface ModelRef {
   root: string;
   id: string;
   dir: string;
+  /** A model shipped with the app (resources/models): it can be shown, used and exported, not changed. */
+  bundled: boolean;
 }
 
 function finalPsnr(card: ModelCard): number | null {
   return card.training?.finalMetrics?.psnr ?? null;
 }
 
+/** The user's models, then the bundled ones (a bundled id the user also has is hidden behind theirs). */
 export async function listModels(input: { modelsDir?: string } = {}): Promise<ModelListItem[]> {
-  const root = modelsRoot(input.modelsDir);
-  return (await listPackages(root)).map((p) => ({
+  const own = await listPackages(modelsRoot(input.modelsDir));
+  const taken = new Set(own.map((p) => p.id));
+  const bundled = (await listPackages(bundledModelsDir())).filter((p) => !taken.has(p.id));
+  return [...own.map((p) => ({ p, bundled: false })), ...bundled.map((p) => ({ p, bundled: true }))].map(({ p, bundled }) => ({
     id: p.id,
     name: p.card?.name ?? null,
     arch: p.card?.architecture.id ?? null,
@@ -44,6 +50,7 @@ export async function listModels(input: { modelsDir?: string } = {}): Promise<Mo
     createdAt: p.card?.createdAt ?? null,
     psnr: p.card ? finalPsnr(p.card) : null,
     error: p.error,
+    bundled,
   }));
 }
 
@@ -52,18 +59,30 @@ export async function resolveModelRef(spec: string, modelsDir?: string): Promise
   if (looksLikePath(spec)) {
     const dir = resolve(spec);
     if (!(await exists(dir))) throw new StudioError('MODEL_NOT_FOUND', `There is no model folder at ${dir}.`);
-    return { root: dirname(dir), id: basename(dir), dir };
+    return { root: dirname(dir), id: basename(dir), dir, bundled: false };
   }
   const root = modelsRoot(modelsDir);
   const dir = join(root, spec);
   if (!(await exists(dir))) {
-    const known = (await listPackages(root)).map((p) => p.id);
+    const shipped = bundledModelsDir();
+    if (await exists(join(shipped, spec))) return { root: shipped, id: spec, dir: join(shipped, spec), bundled: true };
+    const known = (await listModels({ modelsDir })).map((p) => p.id);
     throw new StudioError(
       'MODEL_NOT_FOUND',
       `There is no model "${spec}" in ${root}${known.length ? ` (models: ${known.join(', ')})` : ' (it holds no models)'}.`,
     );
   }
-  return { root, id: spec, dir };
+  return { root, id: spec, dir, bundled: false };
+}
+
+/** Refuses to change a bundled model (an app update would bring it back; installed apps may be read-only). */
+function assertChangeable(ref: ModelRef, action: string): void {
+  if (ref.bundled) {
+    throw new StudioError(
+      'MODEL_READ_ONLY',
+      `"${ref.id}" is built into the studio and can't be ${action}. Export it and import the copy to make one of your own.`,
+    );
+  }
 }
 
 export async function showModel(input: { id: string; modelsDir?: string }): Promise<ModelDetails> {
@@ -74,7 +93,7 @@ export async function showModel(input: { id: string; modelsDir?: string }): Prom
     const info = await stat(join(ref.dir, name));
     if (info.isFile()) files.push({ name, bytes: info.size });
   }
-  return { id: ref.id, path: ref.dir, card, files, bytes: files.reduce((a, f) => a + f.bytes, 0) };
+  return { id: ref.id, path: ref.dir, card, files, bytes: files.reduce((a, f) => a + f.bytes, 0), bundled: ref.bundled };
 }
 
 async function startsWithZipSignature(path: string): Promise<boolean> {
@@ -128,12 +147,14 @@ export async function exportModel(input: { id: string; out: string; modelsDir?: 
 
 export async function deleteModel(input: { id: string; modelsDir?: string }): Promise<{ id: string; path: string }> {
   const ref = await resolveModelRef(input.id, input.modelsDir);
+  assertChangeable(ref, 'deleted');
   await deletePackage(ref.root, ref.id);
   return { id: ref.id, path: ref.dir };
 }
 
 export async function renameModel(input: { id: string; name: string; modelsDir?: string }): Promise<ModelCard> {
   const ref = await resolveModelRef(input.id, input.modelsDir);
+  assertChangeable(ref, 'renamed');
   return renamePackage(ref.root, ref.id, input.name);
 }
 

@@ -1,0 +1,86 @@
+// Puts a model trained with `studio train` into resources/models as a bundled model, with its provenance
+// (the commands that made it, the machine, the training time, held-out scores) written into its card.
+//
+//   npm run bundle:model -- --from <trained model folder> --id <id> --commands <file> \
+//     [--quality <bench:quality --json output>] [--threads <n>] [--notes <text>] [--out-dir resources/models]
+//
+// --commands: a text file with the commands that reproduce the model, one per line (blank lines and lines
+// starting with # are skipped). --quality: the JSON line `npm run bench:quality -- <dir> --json` printed;
+// its rows for this model id become the card's held-out scores. The package is checked (it must load and its
+// card must validate) and replaces any bundled model of the same id atomically.
+import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import '@tensorflow/tfjs-backend-cpu';
+import { z } from 'zod';
+import { CARD_JSON, readCard, verifyPackage, writeDirAtomic } from '../src/main/engine/package/index';
+import { bundledModelsDir } from '../src/main/paths';
+import { HeldOutScoreSchema, ModelCardSchema, PackageIdSchema, type HeldOutScore } from '../src/shared/model-card';
+
+const { values } = parseArgs({
+  options: {
+    from: { type: 'string' },
+    id: { type: 'string' },
+    commands: { type: 'string' },
+    quality: { type: 'string' },
+    threads: { type: 'string', default: '1' },
+    notes: { type: 'string' },
+    'out-dir': { type: 'string' },
+  },
+});
+if (!values.from || !values.id || !values.commands) {
+  console.error('Usage: npm run bundle:model -- --from <model folder> --id <id> --commands <file> [--quality <json>] [--threads <n>] [--notes <text>]');
+  process.exit(2);
+}
+const id = PackageIdSchema.parse(values.id);
+const outDir = values['out-dir'] ?? bundledModelsDir();
+
+const QualityFileSchema = z.object({
+  data: z.string(),
+  seed: z.number().int(),
+  rows: z.array(HeldOutScoreSchema.omit({ data: true, seed: true }).extend({ model: z.string() })),
+});
+
+const commands = (await readFile(values.commands, 'utf8'))
+  .split('\n')
+  .map((line) => line.trim())
+  .filter((line) => line && !line.startsWith('#'));
+
+let evaluations: HeldOutScore[] = [];
+if (values.quality) {
+  const quality = QualityFileSchema.parse(JSON.parse(await readFile(values.quality, 'utf8')));
+  evaluations = quality.rows
+    .filter((r) => r.model === id)
+    .map(({ model: _model, ...r }) => ({ ...r, data: basename(quality.data.replace(/[\\/]+$/, '')), seed: quality.seed }));
+}
+
+const card = await readCard(values.from);
+const cpu = cpus();
+const machine = `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${card.training?.backend ?? 'unknown'} backend with ${values.threads} thread(s), Node ${process.version}`;
+const bundled = ModelCardSchema.parse({
+  ...card,
+  id,
+  provenance: {
+    commands,
+    machine,
+    trainingSeconds: card.training?.seconds ?? 0,
+    evaluations,
+    ...(values.notes ? { notes: values.notes } : {}),
+  },
+});
+
+const target = join(outDir, id);
+await writeDirAtomic(
+  target,
+  async (dir) => {
+    for (const name of await readdir(values.from!)) {
+      if (name === CARD_JSON) continue;
+      await copyFile(join(values.from!, name), join(dir, name));
+    }
+    await writeFile(join(dir, CARD_JSON), `${JSON.stringify(bundled, null, 2)}\n`);
+  },
+  { replace: true },
+);
+await verifyPackage(target);
+console.log(`Bundled ${card.name} as ${target} (${evaluations.length} held-out scores, ${commands.length} commands).`);
