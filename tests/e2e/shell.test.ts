@@ -71,6 +71,20 @@ test('a setting changed in Settings is kept after a reload', async () => {
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
 });
 
+test('the theme follows the system unless Settings pins one', async () => {
+  const background = (): Promise<string> => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const DARK = 'rgb(23, 23, 26)';
+  const LIGHT = 'rgb(246, 246, 244)';
+  assert.equal(await background(), DARK, 'pinned dark');
+  await page.getByTestId('setting-theme').selectOption('system');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.waitForFunction((light) => getComputedStyle(document.body).backgroundColor === light, LIGHT);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  assert.equal(await background(), DARK, 'system dark');
+  await page.getByTestId('setting-theme').selectOption('light');
+  await page.waitForFunction((light) => getComputedStyle(document.body).backgroundColor === light, LIGHT);
+});
+
 test('the page raised no errors (CSP violations included)', () => {
   assert.deepEqual(errors, []);
 });
