@@ -2,7 +2,8 @@
 // (the commands that made it, the machine, the training time, held-out scores) written into its card.
 //
 //   npm run bundle:model -- --from <trained model folder> --id <id> --commands <file> \
-//     [--quality <bench:quality --json output>] [--threads <n>] [--notes <text>] [--out-dir resources/models]
+//     [--quality <bench:quality --json output>] [--threads <n>] [--notes <text>] [--description <what it restores>]
+//     [--out-dir resources/models]
 //
 // --commands: a text file with the commands that reproduce the model, one per line (blank lines and lines
 // starting with # are skipped). --quality: the JSON line `npm run bench:quality -- <dir> --json` printed;
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     quality: { type: 'string' },
     threads: { type: 'string', default: '1' },
     notes: { type: 'string' },
+    description: { type: 'string' },
     'out-dir': { type: 'string' },
   },
 });
@@ -61,6 +63,7 @@ const machine = `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, 
 const bundled = ModelCardSchema.parse({
   ...card,
   id,
+  ...(values.description ? { restores: { ...card.restores, description: values.description } } : {}),
   provenance: {
     commands,
     machine,

@@ -5,14 +5,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startBrowserMode, type BrowserMode } from '../../src/main/server';
-import { launchChromium, SCREENSHOTS, watchErrors } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { SCREENSHOTS } from '../helpers/browser';
 import { tempDir, writeTestImage } from '../helpers/fixtures';
 import { connectClient } from '../helpers/studio-client';
+import { openStudio, type StudioPage } from '../helpers/studio-page';
 
-let mode: BrowserMode;
-let browser: Browser;
+let studio: StudioPage;
 let page: Page;
 let errors: string[];
 let cleanup: () => Promise<void>;
@@ -26,22 +25,22 @@ before(async () => {
   await mkdir(photos);
   await writeTestImage(join(photos, 'before.png'), 1600, 1200, 1);
   await writeTestImage(join(photos, 'after.png'), 1600, 1200, 2);
-  await mkdir(SCREENSHOTS, { recursive: true });
-  mode = await startBrowserMode();
-  const client = await connectClient(mode.server);
-  await client.call('folders.open', { dir: photos });
-  client.close();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
-  errors = watchErrors(page);
   const query = `before=${encodeURIComponent(join(photos, 'before.png'))}&after=${encodeURIComponent(join(photos, 'after.png'))}`;
-  await page.goto(mode.server.url.replace('/?', '/?') + `#/compare?${query}`);
-  await page.getByTestId('compare-stage').waitFor();
+  studio = await openStudio({
+    viewport: { width: 1200, height: 760 },
+    hash: `/compare?${query}`,
+    waitFor: 'compare-stage',
+    prepare: async (mode) => {
+      const client = await connectClient(mode.server);
+      await client.call('folders.open', { dir: photos });
+      client.close();
+    },
+  });
+  ({ page, errors } = studio);
 });
 
 after(async () => {
-  await browser?.close();
-  await mode?.stop();
+  await studio?.close();
   await cleanup?.();
 });
 

@@ -8,17 +8,16 @@ import { readFile, readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import type { Browser, JSHandle, Page } from 'playwright-core';
-import { startBrowserMode, type BrowserMode } from '../../src/main/server';
+import type { JSHandle, Page } from 'playwright-core';
 import { getArchitecture } from '../../src/main/engine/models';
 import { savePackage } from '../../src/main/engine/package';
-import { launchChromium, SCREENSHOTS, watchErrors } from '../helpers/browser';
+import { SCREENSHOTS } from '../helpers/browser';
 import { tempDir, writeTestImage } from '../helpers/fixtures';
+import { openStudio, type StudioPage } from '../helpers/studio-page';
 
 const OVERLAY_SHOT = '/tmp/drop-overlay.png';
 
-let mode: BrowserMode;
-let browser: Browser;
+let studio: StudioPage;
 let page: Page;
 let errors: string[];
 let cleanup: () => Promise<void>;
@@ -46,12 +45,8 @@ before(async () => {
   await savePackage(join(home, 'models'), model, { name: 'Tiny denoiser', id: 'tiny', architecture: { id: 'dncnn', hyper } });
   model.dispose();
 
-  mode = await startBrowserMode();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  errors = watchErrors(page);
-  await page.goto(mode.server.url);
-  await page.getByTestId('view-restore').waitFor();
+  studio = await openStudio({ viewport: { width: 1280, height: 860 }, waitFor: 'view-restore' });
+  ({ page, errors } = studio);
   transfer = await page.evaluateHandle((files) => {
     const data = new DataTransfer();
     for (const f of files) {
@@ -63,8 +58,7 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  await mode?.stop();
+  await studio?.close();
   await cleanup?.();
 });
 

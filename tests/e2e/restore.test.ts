@@ -9,15 +9,14 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import type { Browser, Page } from 'playwright-core';
-import { startBrowserMode, type BrowserMode } from '../../src/main/server';
+import type { Page } from 'playwright-core';
 import { getArchitecture } from '../../src/main/engine/models';
 import { savePackage } from '../../src/main/engine/package';
-import { launchChromium, SCREENSHOTS, watchErrors } from '../helpers/browser';
+import { SCREENSHOTS } from '../helpers/browser';
 import { tempDir, writeTestImage } from '../helpers/fixtures';
+import { openStudio, type StudioPage } from '../helpers/studio-page';
 
-let mode: BrowserMode;
-let browser: Browser;
+let studio: StudioPage;
 let page: Page;
 let errors: string[];
 let cleanup: () => Promise<void>;
@@ -47,18 +46,12 @@ before(async () => {
   await savePackage(join(tmp.dir, 'home', 'models'), other, { name: 'Tiny ESRCNN', id: 'tiny2', architecture: { id: 'esrcnn', hyper: {} } });
   other.dispose();
 
-  await mkdir(SCREENSHOTS, { recursive: true });
-  mode = await startBrowserMode();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  errors = watchErrors(page);
-  await page.goto(mode.server.url);
-  await page.getByTestId('view-restore').waitFor();
+  studio = await openStudio({ viewport: { width: 1280, height: 860 }, waitFor: 'view-restore' });
+  ({ page, errors } = studio);
 });
 
 after(async () => {
-  await browser?.close();
-  await mode?.stop();
+  await studio?.close();
   await cleanup?.();
 });
 

@@ -3,15 +3,13 @@
 // bar shows the engine backend, settings survive a reload. Screenshots land in test-results/screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startBrowserMode, type BrowserMode } from '../../src/main/server';
-import { launchChromium, SCREENSHOTS, watchErrors } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { SCREENSHOTS } from '../helpers/browser';
 import { tempDir } from '../helpers/fixtures';
+import { openStudio, type StudioPage } from '../helpers/studio-page';
 
-let mode: BrowserMode;
-let browser: Browser;
+let studio: StudioPage;
 let page: Page;
 let errors: string[];
 let cleanup: () => Promise<void>;
@@ -21,21 +19,18 @@ before(async () => {
   cleanup = tmp.cleanup;
   process.env.STUDIO_HOME = join(tmp.dir, 'home');
   delete process.env.STUDIO_BACKEND;
-  await mkdir(SCREENSHOTS, { recursive: true });
-  mode = await startBrowserMode();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
-  errors = watchErrors(page);
+  // The first test opens the page itself.
+  studio = await openStudio({ viewport: { width: 1200, height: 760 }, navigate: false });
+  ({ page, errors } = studio);
 });
 
 after(async () => {
-  await browser?.close();
-  await mode?.stop();
+  await studio?.close();
   await cleanup?.();
 });
 
 test('the studio loads and the status bar shows the engine backend', async () => {
-  await page.goto(mode.server.url);
+  await page.goto(studio.mode.server.url);
   await page.getByTestId('view-restore').waitFor();
   const backend = page.getByTestId('status-backend');
   await page.waitForFunction(() => /wasm|cpu|tensorflow/.test(document.querySelector('[data-testid=status-backend]')?.textContent ?? ''), null, {

@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startBrowserMode, type BrowserMode } from '../../src/main/server';
-import { launchChromium, SCREENSHOTS, watchErrors } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { SCREENSHOTS } from '../helpers/browser';
 import { tempDir, writeTestImage } from '../helpers/fixtures';
+import { openStudio, type StudioPage } from '../helpers/studio-page';
 
-let mode: BrowserMode;
-let browser: Browser;
+let studio: StudioPage;
 let page: Page;
 let errors: string[];
 let cleanup: () => Promise<void>;
@@ -27,18 +26,12 @@ before(async () => {
   await mkdir(join(root, 'photos'));
   await mkdir(join(root, 'exports'));
   for (let i = 0; i < 6; i++) await writeTestImage(join(root, 'photos', `photo-${i}.png`), 96, 80, i + 1);
-  await mkdir(SCREENSHOTS, { recursive: true });
-  mode = await startBrowserMode();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  errors = watchErrors(page);
-  await page.goto(mode.server.url);
-  await page.getByTestId('view-restore').waitFor();
+  studio = await openStudio({ viewport: { width: 1280, height: 860 }, waitFor: 'view-restore' });
+  ({ page, errors } = studio);
 });
 
 after(async () => {
-  await browser?.close();
-  await mode?.stop();
+  await studio?.close();
   await cleanup?.();
 });
 
@@ -66,7 +59,7 @@ test('the model step lists the zoo with sizes and draws the layers', async () =>
   await page.getByTestId('train-next').click();
   await page.getByTestId('arch-dncnn').waitFor();
   await page.getByTestId('arch-esrcnn').click();
-  await page.getByTestId('layer-diagram').waitFor();
+  await page.getByTestId('layer-diagram').waitFor({ timeout: 60_000 });
   assert.match((await page.getByTestId('layer-diagram').textContent()) ?? '', /89,795 parameters/);
   // The speed shown is timed on this machine by the engine, and the zoo's estimates are scaled from it.
   await page.waitForFunction(() => /Measured on this machine \(wasm\): [\d.]+ patches\/s/.test(document.querySelector('[data-testid=arch-measured]')?.textContent ?? ''), null, { timeout: 60_000 });

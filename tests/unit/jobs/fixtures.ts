@@ -1,26 +1,14 @@
 // Tiny datasets and models made on the fly for the job and CLI tests.
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
+import { tempDir as sharedTempDir } from '../../helpers/fixtures';
+import { mulberry32 } from '../../helpers/random';
 
-export async function tempDir(prefix = 'studio-jobs-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** tests/helpers/fixtures.ts's tempDir, named 'studio-jobs-…' unless told otherwise. */
+export const tempDir = (prefix = 'studio-jobs-'): ReturnType<typeof sharedTempDir> => sharedTempDir(prefix);
 
 /** Smooth 8-bit RGB (gradients and soft blobs), values within [lo, hi]. */
 export function smoothImage(width: number, height: number, seed: number, lo = 0, hi = 255): Buffer {

@@ -4,6 +4,9 @@
 // keras.applications VGG16 "notop" file) have the layer groups at the root.
 import type { Group } from 'h5wasm';
 import { h5 } from '../../../src/main/engine/keras/h5'; // loads h5wasm (quickly under tsx)
+import { mulberry32 } from '../../helpers/random';
+
+export { mulberry32 };
 
 export interface FileWeight {
   /** As Keras names it, e.g. "conv2d/kernel:0" or "block1_conv1_W_1:0". */
@@ -93,17 +96,6 @@ export function conv2dConfig(name: string, filters: number, kernel: number, acti
     activity_regularizer: null,
     kernel_constraint: null,
     bias_constraint: null,
-  };
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

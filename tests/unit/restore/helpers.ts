@@ -4,26 +4,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
+import { tempDir as sharedTempDir } from '../../helpers/fixtures';
+import { mulberry32 } from '../../helpers/random';
 
-export async function tempDir(prefix = 'studio-restore-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** tests/helpers/fixtures.ts's tempDir, named 'studio-restore-…' unless told otherwise. */
+export const tempDir = (prefix = 'studio-restore-'): ReturnType<typeof sharedTempDir> => sharedTempDir(prefix);
+export { mulberry32 };
 
 /** Smooth gradients plus texture, `channels` interleaved samples of 8 or 16 bits. */
 export function photoPixels(width: number, height: number, channels: number, seed: number, sixteenBit = false): Uint8Array | Uint16Array {

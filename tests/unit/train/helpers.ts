@@ -1,17 +1,9 @@
 // Test helpers: a tiny in-memory PatchSampler over generated images (smooth clean patches, noisy degraded
 // copies), deterministic per batch index so a resumed run can see the same batches as an uninterrupted one.
 import type { PatchBatch, PatchSampler } from '../../../src/main/engine/data/types';
+import { mulberry32 } from '../../helpers/random';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** A smooth clean patch (sum of two random sinusoids per channel) in [0.1, 0.9]. */
 export function smoothPatch(rand: () => number, size: number): Float32Array {

@@ -21,12 +21,12 @@ test('measureTrainSpeed times real steps, scales to the requested batch and leak
   const macs = ARCHITECTURES.esrcnn.macsPerPixel() * 32 * 32 * 2;
   assert.ok(Math.abs(small.gflops - (6 * macs) / small.secondsPerStep / 1e9) < 1e-6);
 
-  // A batch of 32 is timed at batch 4 and scaled: about 8x the time per step of batch 4.
+  // A batch of 32 is timed at batch 2 and scaled: 16x the time per step of batch 2 (within timing noise).
   const big = await measureTrainSpeed({ arch: 'esrcnn', batchSize: 32, patch: 32 });
-  const four = await measureTrainSpeed({ arch: 'esrcnn', batchSize: 4, patch: 32 });
-  assert.equal(big.measuredBatch, 4);
-  const ratio = big.secondsPerStep / four.secondsPerStep;
-  assert.ok(ratio > 4 && ratio < 16, `batch 32 / batch 4 step time ratio ${ratio}`);
+  const two = await measureTrainSpeed({ arch: 'esrcnn', batchSize: 2, patch: 32 });
+  assert.equal(big.measuredBatch, 2);
+  const ratio = big.secondsPerStep / two.secondsPerStep;
+  assert.ok(ratio > 8 && ratio < 32, `batch 32 / batch 2 step time ratio ${ratio}`);
   assert.equal(tf.memory().numTensors, before, 'tensors after three measurements');
 });
 

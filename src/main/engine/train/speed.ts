@@ -59,11 +59,11 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-// Timing a big batch would keep the wizard waiting for many seconds: time at most MAX_BATCH patches of at
-// most MAX_PATCH pixels and scale by the pixel count (per-pixel cost is close to constant once a batch holds
+// Timing a big batch would keep the wizard (and the engine's other requests, such as the layer diagram) waiting:
+// time at most MAX_BATCH patches of at most MAX_PATCH pixels and scale by the pixel count (per-pixel cost is close to constant once a batch holds
 // a few thousand pixels per conv, as bench:engine shows).
-const MAX_BATCH = 4;
-const MAX_PATCH = 96;
+const MAX_BATCH = 2;
+const MAX_PATCH = 64;
 
 /** Measures one training step of an architecture (with its hyper-parameters) on the current backend. */
 export async function measureTrainSpeed(input: TrainSpeedInput): Promise<TrainSpeed> {
@@ -76,7 +76,7 @@ export async function measureTrainSpeed(input: TrainSpeedInput): Promise<TrainSp
     const side = typeof fixed === 'number' ? fixed : Math.min(patch, MAX_PATCH);
     const requestedSide = typeof fixed === 'number' ? fixed : patch;
     const batch = Math.min(batchSize, MAX_BATCH);
-    const times = await timeTrainSteps(model, { batch, height: side, width: side, warmup: 1, steps: 3 });
+    const times = await timeTrainSteps(model, { batch, height: side, width: side, warmup: 1, steps: 2 });
     const scale = (batchSize * requestedSide ** 2) / (batch * side ** 2);
     const secondsPerStep = (median(times) / 1000) * scale;
     const macs = architecture.macsPerPixel(hyper) * requestedSide ** 2 * batchSize;

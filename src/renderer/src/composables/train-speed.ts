@@ -11,7 +11,7 @@ export interface SpeedQuery {
   patch: number;
 }
 
-export function useTrainSpeed(query: () => SpeedQuery | null, debounceMs = 500) {
+export function useTrainSpeed(query: () => SpeedQuery | null, debounceMs = 800) {
   /** The newest measurement (of whichever query) and the query it was made for. */
   const last: Ref<TrainSpeed | null> = ref(null);
   const lastKey = ref<string | null>(null);
