@@ -57,7 +57,7 @@ test('the wizard checks the folder and previews the damage', async () => {
 
 test('the model step lists the zoo with sizes and draws the layers', async () => {
   await page.getByTestId('train-next').click();
-  await page.getByTestId('arch-dncnn').waitFor();
+  await page.getByTestId('arch-dncnn').waitFor({ timeout: 90_000 }); // the zoo is built once to count its parameters
   await page.getByTestId('arch-esrcnn').click();
   await page.getByTestId('layer-diagram').waitFor({ timeout: 60_000 });
   assert.match((await page.getByTestId('layer-diagram').textContent()) ?? '', /89,795 parameters/);
