@@ -1,0 +1,128 @@
+// The models shipped in resources/models: they load, say how they were made, are small enough for the
+// repository, denoise for real, and old-photo is what restore uses by default.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/main/engine/backend';
+import { loadRestoreModel, resolveModelDir } from '../../src/main/engine/infer/model';
+import { loadClassifier, scoreImage } from '../../src/main/engine/infer/triage';
+import { synthesize } from '../../src/main/engine/data/synth/recipe';
+import { presetRecipe } from '../../src/main/engine/data/synth/presets';
+import { psnr } from '../../src/main/engine/metrics/index';
+import { verifyPackage } from '../../src/main/engine/package/index';
+import { resourcesDir } from '../../src/main/paths';
+import { mulberry32 } from '../helpers/random';
+
+// By path: the test runner hides the shipped models from every other test (STUDIO_BUNDLED_MODELS).
+const SHIPPED = join(resourcesDir(), 'models');
+const MAX_PACKAGE_BYTES = 8 * 1024 * 1024;
+
+await initBackend('wasm');
+
+/** A smooth 96x96 RGB test scene in [0, 1]: gradients and a soft disc (what a denoiser must keep). */
+function scene(size = 96): Float32Array {
+  const out = new Float32Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const disc = Math.hypot(x - size / 2, y - size / 2) < size / 4 ? 0.3 : 0;
+      const i = (y * size + x) * 3;
+      out[i] = 0.2 + 0.5 * (x / size) + disc;
+      out[i + 1] = 0.3 + 0.4 * (y / size);
+      out[i + 2] = 0.6 - 0.3 * (x / size) + disc / 2;
+    }
+  }
+  return out;
+}
+
+function gaussianNoise(clean: Float32Array, sigma: number, seed: number): Float32Array {
+  const rand = mulberry32(seed);
+  return clean.map((v) => v + (sigma / 255) * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()));
+}
+
+for (const id of ['denoise', 'old-photo', 'classifier']) {
+  test(`${id}: loads, is small, and its card records the commands, machine, time and held-out scores`, async () => {
+    const dir = join(SHIPPED, id);
+    const card = await verifyPackage(dir);
+    assert.equal(card.id, id);
+    assert.equal(card.task, id === 'classifier' ? 'classify' : 'restore');
+    assert.equal(card.source, 'trained');
+    const p = card.provenance;
+    assert.ok(p, 'provenance');
+    assert.ok(p.commands.some((c) => /npm run studio -- train .*--data \S+CBSD432/.test(c)), p.commands.join('\n'));
+    assert.ok(p.trainingSeconds > 60);
+    assert.match(p.machine, /cores/);
+    // The restorers are scored on Kodak24 (never trained on); the classifier's accuracy is in its history.
+    if (id !== 'classifier') assert.ok(p.evaluations.length > 0 && p.evaluations.every((e) => e.data === 'Kodak24'), 'Kodak24 scores');
+    assert.ok(card.training?.history.length, 'learning curves');
+    let bytes = 0;
+    for (const name of await readdir(dir)) bytes += (await stat(join(dir, name))).size;
+    assert.ok(bytes < MAX_PACKAGE_BYTES, `${id} is ${bytes} bytes`);
+  });
+}
+
+test('denoise removes Gaussian noise (sigma 25) from a scene it never saw', async () => {
+  const model = await loadRestoreModel(join(SHIPPED, 'denoise'));
+  const before = tf.memory().numTensors;
+  try {
+    const clean = scene();
+    const noisy = gaussianNoise(clean, 25, 7);
+    const restored = tf.tidy(() => model.run(tf.tensor4d(noisy, [1, 96, 96, 3])));
+    const out = (await restored.data()) as Float32Array;
+    restored.dispose();
+    const gain = psnr(out, clean) - psnr(noisy, clean);
+    assert.ok(gain > 4, `PSNR gain ${gain.toFixed(2)} dB`);
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('old-photo is the default restoration model and restores a 576x720 photo to the same size', async () => {
+  assert.equal(await resolveModelDir(undefined, 'restore', { bundledDir: SHIPPED, modelsDir: join(SHIPPED, 'no-user-models') }), join(SHIPPED, 'old-photo'));
+  const model = await loadRestoreModel(join(SHIPPED, 'old-photo'));
+  try {
+    const restored = tf.tidy(() => model.run(tf.fill([1, 576, 720, 3], 0.5) as tf.Tensor4D));
+    assert.deepEqual(restored.shape, [1, 576, 720, 3]);
+    const values = (await restored.data()) as Float32Array;
+    restored.dispose();
+    assert.ok(values.every(Number.isFinite));
+  } finally {
+    model.dispose();
+  }
+});
+
+/** A textured 256x256 scene: a few sinusoids per channel over two flat regions (photo-like, not flat). */
+function texturedScene(seed: number, size = 256): { width: number; height: number; data: Float32Array } {
+  const rand = mulberry32(seed);
+  const waves = Array.from({ length: 12 }, () => [rand() * 0.3, rand() * 0.3, rand() * 6.3, rand() * 0.15, Math.floor(rand() * 3)] as const);
+  const data = new Float32Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      for (let c = 0; c < 3; c++) {
+        let v = 0.45 + (c - 1) * 0.05 + (x > size / 3 && y > size / 2 ? 0.2 : 0);
+        for (const [fx, fy, phase, amplitude, channel] of waves) if (channel === c || amplitude > 0.1) v += amplitude * Math.sin(fx * x + fy * y + phase);
+        data[(y * size + x) * 3 + c] = Math.min(1, Math.max(0, v));
+      }
+    }
+  }
+  return { width: size, height: size, data };
+}
+
+test('classifier (triage) scores old-photo damage above the clean photo, for every scene', async () => {
+  const classifier = await loadClassifier(join(SHIPPED, 'classifier'));
+  try {
+    const gaps: number[] = [];
+    for (let seed = 1; seed <= 4; seed++) {
+      const clean = texturedScene(seed);
+      const { image: damaged } = await synthesize(clean, presetRecipe('old-photo'), seed);
+      const [cleanScore, damagedScore] = [await scoreImage(classifier, clean), await scoreImage(classifier, damaged)];
+      assert.ok(damagedScore > cleanScore, `scene ${seed}: damaged ${damagedScore.toFixed(3)} vs clean ${cleanScore.toFixed(3)}`);
+      gaps.push(damagedScore - cleanScore);
+    }
+    assert.ok(gaps.reduce((a, b) => a + b) / gaps.length > 0.2, `mean gap ${gaps.join(', ')}`);
+  } finally {
+    classifier.dispose();
+  }
+});
