@@ -5,12 +5,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { savePackage } from '../../../src/main/engine/package/index';
-import { resourcesDir } from '../../../src/main/paths';
 import { lastJson, residualModel, saveModelFolder, snapshot, studio, studioChild, tempDir, writePhoto } from './helpers';
 
 let root: string;
@@ -96,7 +94,7 @@ test('Ctrl+C cancels between tiles; a batch killed mid-way resumes on rerun; eve
   assert.deepEqual([...after.entries()], [...before.entries()], 'inputs untouched');
 });
 
-test('--json reports a corrupt file with its reason (exit 1); a missing model is a clear error', async (t) => {
+test('--json reports a corrupt file with its reason (exit 1); a missing model is a clear error', async () => {
   const input = join(root, 'json-in');
   await writePhoto(join(input, 'a.png'), 40, 40, { seed: 1 });
   await writeFile(join(input, 'b.jpg'), 'definitely not a jpeg');
@@ -119,11 +117,8 @@ test('--json reports a corrupt file with its reason (exit 1); a missing model is
   const error = lastJson<{ error: { code: string; message: string } }>(missing.stdout).error;
   assert.equal(error.code, 'MODEL_NOT_FOUND');
   assert.match(error.message, /no model "nope"/i);
-  if (existsSync(join(resourcesDir(), 'models', 'old-photo'))) {
-    t.diagnostic('the bundled old-photo model is installed: the no-default-model message is not tested');
-    return;
-  }
-  const noDefault = studio(['restore', input], { STUDIO_HOME: home });
+  // With no bundled models (an empty bundled folder) and none of the user's, the default has nothing to use.
+  const noDefault = studio(['restore', input], { STUDIO_HOME: home, STUDIO_BUNDLED_MODELS: join(root, 'no-bundled-models') });
   assert.equal(noDefault.status, 1);
   assert.match(noDefault.stderr, /No restoration model is available/);
   assert.match(noDefault.stderr, /--model/);
@@ -165,9 +160,7 @@ test('studio triage --json lists the photos most damaged first', async () => {
   assert.deepEqual(rows.map((r) => r.file), ['bright.png', 'mid.png', 'dark.png']);
   assert.ok(rows.every((r) => r.score >= 0 && r.score <= 1));
   assert.match(run.stderr, /broken\.png/);
-  const none = studio(['triage', photos, '--json'], { STUDIO_HOME: join(root, 'empty-home') });
+  const none = studio(['triage', photos, '--json'], { STUDIO_HOME: join(root, 'empty-home'), STUDIO_BUNDLED_MODELS: join(root, 'no-bundled-models') });
   assert.equal(none.status, 1);
-  if (!existsSync(join(resourcesDir(), 'models', 'classifier'))) {
-    assert.match(lastJson<{ error: { message: string } }>(none.stdout).error.message, /No classifier model is available/);
-  }
+  assert.match(lastJson<{ error: { message: string } }>(none.stdout).error.message, /No classifier model is available/);
 });
