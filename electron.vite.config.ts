@@ -32,8 +32,6 @@ export default defineConfig({
   },
   renderer: {
     root: 'src/renderer',
-    // The renderer reaches the shared contract as @shared/… (src/shared): one folder, no deep relative paths.
-    resolve: { alias: { '@shared': resolve(__dirname, 'src/shared') } },
     build: {
       outDir: 'out/renderer',
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },

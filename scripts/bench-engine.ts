@@ -32,7 +32,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { initBackend } from '../src/main/engine/backend';
 import { buildReferenceCnn, referenceMacsPerPixel } from '../src/main/engine/models/reference';
 import { median, timeTrainSteps } from '../src/main/engine/train/speed';
-import type { BackendName, BackendStatus } from '../src/shared/engine-types';
+import type { BackendName, BackendStatus } from '#shared/engine-types';
 
 const PATCH = 64;
 const BATCH = 16;

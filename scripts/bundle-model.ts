@@ -17,7 +17,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { z } from 'zod';
 import { CARD_JSON, readCard, verifyPackage, writeDirAtomic } from '../src/main/engine/package/index';
 import { bundledModelsDir } from '../src/main/paths';
-import { HeldOutScoreSchema, ModelCardSchema, PackageIdSchema, type HeldOutScore } from '../src/shared/model-card';
+import { HeldOutScoreSchema, ModelCardSchema, PackageIdSchema, type HeldOutScore } from '#shared/model-card';
 
 const { values } = parseArgs({
   options: {

@@ -2,7 +2,7 @@
 // file (webUtils.getPathForFile), through contextBridge.
 // No Node or Electron object reaches the page.
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { BRIDGE_KEY, IPC_CHANNEL, type StudioBridge } from '../shared/bridge';
+import { BRIDGE_KEY, IPC_CHANNEL, type StudioBridge } from '#shared/bridge';
 
 const bridge: StudioBridge = {
   send(message) {

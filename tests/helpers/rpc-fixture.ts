@@ -1,8 +1,8 @@
 // A small contract and services used to exercise the protocol over every transport.
 import { z } from 'zod';
-import { defineContract } from '../../src/shared/rpc/protocol';
-import { StudioError } from '../../src/shared/rpc/errors';
-import type { EventSources, Handlers } from '../../src/shared/rpc/server';
+import { defineContract } from '#shared/rpc/protocol';
+import { StudioError } from '#shared/rpc/errors';
+import type { EventSources, Handlers } from '#shared/rpc/server';
 
 export const testContract = defineContract({
   methods: {

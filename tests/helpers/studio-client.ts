@@ -1,8 +1,8 @@
 // A protocol client to a running browser-mode server, as a test's second pair of hands (e.g. to open a
 // folder the way the in-app folder browser does).
 import { WebSocket } from 'ws';
-import { RpcClient } from '../../src/shared/rpc/client';
-import type { StudioContract } from '../../src/shared/contract';
+import { RpcClient } from '#shared/rpc/client';
+import type { StudioContract } from '#shared/contract';
 import { webSocketTransport } from '../../src/main/transport/websocket';
 import type { BrowserServer } from '../../src/main/server/browser-server';
 

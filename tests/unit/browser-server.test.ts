@@ -13,8 +13,8 @@ import { createStudioServices } from '../../src/main/services';
 import { EngineHost, inProcessLauncher } from '../../src/main/services/engine-host';
 import { JobRegistry } from '../../src/main/services/jobs';
 import { SettingsStore } from '../../src/main/services/settings';
-import { RpcClient } from '../../src/shared/rpc/client';
-import type { StudioContract } from '../../src/shared/contract';
+import { RpcClient } from '#shared/rpc/client';
+import type { StudioContract } from '#shared/contract';
 import { webSocketTransport } from '../../src/main/transport/websocket';
 import { tempDir, writeTestImage } from '../helpers/fixtures';
 

@@ -17,10 +17,10 @@ import { EngineHost, inProcessLauncher } from '../../src/main/services/engine-ho
 import { FolderAccess } from '../../src/main/security/folder-access';
 import { JobRegistry } from '../../src/main/services/jobs';
 import { SettingsStore } from '../../src/main/services/settings';
-import { createMemoryPair } from '../../src/shared/rpc/memory';
-import { serveRpc } from '../../src/shared/rpc/server';
-import { RpcClient } from '../../src/shared/rpc/client';
-import { studioContract, type AppCommand, type Job, type StudioContract } from '../../src/shared/contract';
+import { createMemoryPair } from '#shared/rpc/memory';
+import { serveRpc } from '#shared/rpc/server';
+import { RpcClient } from '#shared/rpc/client';
+import { studioContract, type AppCommand, type Job, type StudioContract } from '#shared/contract';
 import { tempDir } from '../helpers/fixtures';
 
 type Item = MenuItemConstructorOptions;

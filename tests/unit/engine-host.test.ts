@@ -3,8 +3,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineHost, forkLauncher } from '../../src/main/services/engine-host';
-import { StudioError } from '../../src/shared/rpc/errors';
-import type { EngineState } from '../../src/shared/contract';
+import { StudioError } from '#shared/rpc/errors';
+import type { EngineState } from '#shared/contract';
 
 process.env.STUDIO_TEST = '1';
 const host = new EngineHost(forkLauncher(() => ({ ...process.env, STUDIO_TEST: '1', STUDIO_BACKEND: 'cpu' })));

@@ -2,7 +2,7 @@
 // `studio <command> …`: the command-line face of the studio. Same services, same validation, same errors
 // as the app. Exit codes: 0 success, 1 a failure the user can act on, 2 bad usage.
 import { pathToFileURL } from 'node:url';
-import { StudioError, toErrorEnvelope } from '../../shared/rpc/errors';
+import { StudioError, toErrorEnvelope } from '#shared/rpc/errors';
 import type { CliIO } from './command';
 import { commands } from './commands';
 

@@ -1,6 +1,6 @@
 // A small bus for commands the desktop shell sends to the UI (menu clicks, files from a second launch or
 // dropped on the dock). The services expose it as the `app.command` event stream.
-import type { AppCommand } from '../../shared/contract';
+import type { AppCommand } from '#shared/contract';
 
 export class CommandBus {
   private readonly listeners = new Set<(command: AppCommand) => void>();

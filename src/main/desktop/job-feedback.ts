@@ -1,6 +1,6 @@
 // What the desktop shows about jobs outside the window: taskbar/dock progress while work runs, and a
 // notification when a batch or a training run ends.
-import type { Job } from '../../shared/contract';
+import type { Job } from '#shared/contract';
 
 /** The taskbar progress: the mean of the running jobs' progress, or -1 (none) when nothing runs. */
 export function taskbarProgress(jobs: readonly Job[]): number {

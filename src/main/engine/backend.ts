@@ -13,9 +13,9 @@ import '@tensorflow/tfjs-backend-wasm';
 // engine trains, so it needs them whatever it imports next.
 import '@tensorflow/tfjs-layers';
 import { availableParallelism } from 'node:os';
-import { StudioError } from '../../shared/rpc/errors';
-import type { BackendName, BackendPreference, BackendStatus } from '../../shared/engine-types';
-import { BackendPreferenceSchema } from '../../shared/engine-types';
+import { StudioError } from '#shared/rpc/errors';
+import type { BackendName, BackendPreference, BackendStatus } from '#shared/engine-types';
+import { BackendPreferenceSchema } from '#shared/engine-types';
 import { registerProjectKernels } from './kernels';
 import { useThreadedWasm, wasmThreadsResult } from './kernels/wasm-threads';
 

@@ -1,8 +1,8 @@
 // The contract between the main process and the engine process. Same protocol as the UI's.
 import { z } from 'zod';
-import { defineContract } from '../../shared/rpc/protocol';
-import { BackendPreferenceSchema, BackendStatusSchema } from '../../shared/engine-types';
-import { ArchitectureIdSchema, HyperParamsSchema, LayerSummarySchema, ModelCardSchema } from '../../shared/model-card';
+import { defineContract } from '#shared/rpc/protocol';
+import { BackendPreferenceSchema, BackendStatusSchema } from '#shared/engine-types';
+import { ArchitectureIdSchema, HyperParamsSchema, LayerSummarySchema, ModelCardSchema } from '#shared/model-card';
 import {
   ArchitectureSummarySchema,
   EvaluateEventSchema,
@@ -22,8 +22,8 @@ import {
   TrainRunInfoSchema,
   TrainSpeedInputSchema,
   TrainSpeedSchema,
-} from '../../shared/jobs';
-import { RestoreEventSchema, RestoreParamsSchema, TriageParamsSchema, TriageResultSchema } from '../../shared/restore';
+} from '#shared/jobs';
+import { RestoreEventSchema, RestoreParamsSchema, TriageParamsSchema, TriageResultSchema } from '#shared/restore';
 
 const Empty = z.object({}).strict();
 

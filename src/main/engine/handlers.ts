@@ -1,13 +1,13 @@
 // The engine process's request handlers and event sources. Runs wherever the engine runs: its own process
 // (app, browser mode) or in-process (CLI). Never imports electron.
 import { randomUUID } from 'node:crypto';
-import { StudioError } from '../../shared/rpc/errors';
-import { streamTask, type EventSources, type Handlers } from '../../shared/rpc/server';
-import type { EvaluateEvent, EvaluateParams, TrainEvent, TrainParams } from '../../shared/jobs';
+import { StudioError } from '#shared/rpc/errors';
+import { streamTask, type EventSources, type Handlers } from '#shared/rpc/server';
+import type { EvaluateEvent, EvaluateParams, TrainEvent, TrainParams } from '#shared/jobs';
 import { backendStatus, initBackend } from './backend';
 import type { EngineContract } from './contract';
 import { measureTrainSpeed } from './train/speed';
-import type { RestoreEvent, RestoreParams } from '../../shared/restore';
+import type { RestoreEvent, RestoreParams } from '#shared/restore';
 import { pauseGate, restoreJob, triageJob } from './jobs/restore-job';
 import {
   architectureSummaries,

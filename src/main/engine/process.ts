@@ -1,5 +1,5 @@
 // Entry point of the engine process (child_process.fork outside Electron, utilityProcess inside).
-import { serveRpc } from '../../shared/rpc/server';
+import { serveRpc } from '#shared/rpc/server';
 import { parentTransport } from '../transport/process-channel';
 import { engineContract } from './contract';
 import { createEngineHandlers, createEngineSources } from './handlers';

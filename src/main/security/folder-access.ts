@@ -3,7 +3,7 @@
 // check, so a link inside an allowed folder cannot point outside it.
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { StudioError } from '../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 
 export class FolderAccess {
   private readonly roots = new Set<string>();

@@ -10,9 +10,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, relative, isAbsolute } from 'node:path';
 import { WebSocketServer } from 'ws';
-import { studioContract } from '../../shared/contract';
-import { StudioError, toErrorEnvelope } from '../../shared/rpc/errors';
-import { serveRpc, type RpcConnection } from '../../shared/rpc/server';
+import { studioContract } from '#shared/contract';
+import { StudioError, toErrorEnvelope } from '#shared/rpc/errors';
+import { serveRpc, type RpcConnection } from '#shared/rpc/server';
 import type { FolderAccess } from '../security/folder-access';
 import type { StudioServices } from '../services';
 import { MAX_MESSAGE_BYTES, webSocketTransport } from '../transport/websocket';

@@ -13,7 +13,7 @@
 // appears under its real name.
 import { lstat, mkdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join } from 'node:path';
-import { StudioError } from '../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { IMAGE_EXTENSIONS } from '../engine/data/image';
 import { writeFileAtomic } from '../fs-atomic';
 import { dataDir } from '../paths';

@@ -4,11 +4,11 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RpcClient, type CallOptions, type SubscribeHandlers } from '../../shared/rpc/client';
-import type { EngineState } from '../../shared/contract';
-import type { EventDataOf, EventName, InputOf, MethodName, OutputOf, ParamsOf, Transport } from '../../shared/rpc/protocol';
-import { createMemoryPair } from '../../shared/rpc/memory';
-import { serveRpc } from '../../shared/rpc/server';
+import { RpcClient, type CallOptions, type SubscribeHandlers } from '#shared/rpc/client';
+import type { EngineState } from '#shared/contract';
+import type { EventDataOf, EventName, InputOf, MethodName, OutputOf, ParamsOf, Transport } from '#shared/rpc/protocol';
+import { createMemoryPair } from '#shared/rpc/memory';
+import { serveRpc } from '#shared/rpc/server';
 import { childTransport, forkedChild, type ChildLike } from '../transport/process-channel';
 import { engineContract, type EngineContract } from '../engine/contract';
 

@@ -2,8 +2,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
-import type { FileEntry, FolderListing } from '../../shared/contract';
-import { StudioError } from '../../shared/rpc/errors';
+import type { FileEntry, FolderListing } from '#shared/contract';
+import { StudioError } from '#shared/rpc/errors';
 import { isImageFileName } from '../engine/data/image';
 
 export { writeFileAtomic } from '../fs-atomic';

@@ -1,8 +1,8 @@
 // The studio's services behind the contract. One instance per app (Electron window, browser-mode server,
 // CLI); each transport connection gets the same handlers.
 import { createRequire } from 'node:module';
-import type { StudioContract } from '../../shared/contract';
-import type { EventSources, Handlers } from '../../shared/rpc/server';
+import type { StudioContract } from '#shared/contract';
+import type { EventSources, Handlers } from '#shared/rpc/server';
 import type { FolderAccess } from '../security/folder-access';
 import { defaultModelsDir, dataDir } from '../paths';
 import type { EngineHost } from './engine-host';

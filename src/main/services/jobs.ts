@@ -1,8 +1,8 @@
 // Long work runs as jobs: a call returns the job at once; its changes stream as `jobs.update` events;
 // `jobs.cancel` aborts it through its AbortSignal.
 import { randomUUID } from 'node:crypto';
-import type { Job } from '../../shared/contract';
-import { StudioError, isAbortError, toErrorEnvelope } from '../../shared/rpc/errors';
+import type { Job } from '#shared/contract';
+import { StudioError, isAbortError, toErrorEnvelope } from '#shared/rpc/errors';
 
 export interface JobContext {
   signal: AbortSignal;

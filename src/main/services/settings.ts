@@ -2,7 +2,7 @@
 // write. A damaged file is kept aside (settings.json.bad) and defaults are used, rather than failing to start.
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { SettingsSchema, type Settings } from '../../shared/contract';
+import { SettingsSchema, type Settings } from '#shared/contract';
 import { writeFileAtomic } from './files';
 
 export class SettingsStore {

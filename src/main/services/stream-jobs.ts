@@ -1,9 +1,9 @@
 // Long engine work (training, evaluation, restoring) as app jobs: the job starts an engine stream, turns its
 // events into job progress, keeps them so a window that opens (or reloads) later can replay them, and
 // cancelling the job ends the stream (which aborts the engine's work).
-import type { Job } from '../../shared/contract';
-import { StudioError } from '../../shared/rpc/errors';
-import type { EventDataOf, EventName, ParamsOf } from '../../shared/rpc/protocol';
+import type { Job } from '#shared/contract';
+import { StudioError } from '#shared/rpc/errors';
+import type { EventDataOf, EventName, ParamsOf } from '#shared/rpc/protocol';
 import type { EngineContract } from '../engine/contract';
 import type { EngineHost } from './engine-host';
 import type { JobRegistry } from './jobs';

@@ -1,12 +1,12 @@
 // The UI's model, dataset, training and evaluation methods: model calls go to the engine with the models
 // folder from Settings; training and evaluation run as jobs whose events the UI can replay.
 import { join } from 'node:path';
-import type { StudioContract } from '../../shared/contract';
-import type { EventSources, Handlers } from '../../shared/rpc/server';
-import type { TrainEvent, EvaluateEvent } from '../../shared/jobs';
-import type { RestoreEvent } from '../../shared/restore';
+import type { StudioContract } from '#shared/contract';
+import type { EventSources, Handlers } from '#shared/rpc/server';
+import type { TrainEvent, EvaluateEvent } from '#shared/jobs';
+import type { RestoreEvent } from '#shared/restore';
 import type { FolderAccess } from '../security/folder-access';
-import { StudioError } from '../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { checkDataset } from '../engine/data';
 import { dataDir, defaultModelsDir } from '../paths';
 import type { EngineHost } from './engine-host';

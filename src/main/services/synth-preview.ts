@@ -3,8 +3,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import type { SynthPreview } from '../../shared/contract';
-import { StudioError } from '../../shared/rpc/errors';
+import type { SynthPreview } from '#shared/contract';
+import { StudioError } from '#shared/rpc/errors';
 import { encodePng, loadRgbImage, openDataset, resolvePreset, synthesize, type RgbImage } from '../engine/data';
 import { cropRect } from '../engine/data/patches';
 import { writeFileAtomic } from '../fs-atomic';

@@ -1,10 +1,10 @@
 // The protocol over Electron IPC, main side. One Transport per window's webContents; every message's sender
 // frame is checked to be our own top frame loaded from app://, so no other page or iframe can speak.
 import { ipcMain, type IpcMainEvent, type WebContents } from 'electron';
-import { IPC_CHANNEL } from '../../shared/bridge';
-import type { Message, Transport } from '../../shared/rpc/protocol';
+import { IPC_CHANNEL } from '#shared/bridge';
+import type { Message, Transport } from '#shared/rpc/protocol';
 import { isTrustedSender } from '../security/ipc-sender';
-import { transportListeners } from '../../shared/rpc/transport-kit';
+import { transportListeners } from '#shared/rpc/transport-kit';
 
 export { APP_ORIGIN } from '../security/ipc-sender';
 

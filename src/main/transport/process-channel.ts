@@ -2,8 +2,8 @@
 // Works with child_process.fork (process.send / 'message') and Electron's utilityProcess
 // (process.parentPort in the child; child.postMessage in the host). Never imports electron.
 import type { ChildProcess } from 'node:child_process';
-import type { Message, Transport } from '../../shared/rpc/protocol';
-import { transportListeners } from '../../shared/rpc/transport-kit';
+import type { Message, Transport } from '#shared/rpc/protocol';
+import { transportListeners } from '#shared/rpc/transport-kit';
 
 interface ParentPortLike {
   on(event: 'message', listener: (event: { data: unknown }) => void): void;

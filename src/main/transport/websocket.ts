@@ -1,7 +1,7 @@
 // The protocol over a WebSocket (browser mode), server side. One connection, one Transport.
 import type { WebSocket } from 'ws';
-import type { Message, Transport } from '../../shared/rpc/protocol';
-import { transportListeners } from '../../shared/rpc/transport-kit';
+import type { Message, Transport } from '#shared/rpc/protocol';
+import { transportListeners } from '#shared/rpc/transport-kit';
 
 /** Largest message accepted from a client; protocol messages are small (images travel over HTTP). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;

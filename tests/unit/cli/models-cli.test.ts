@@ -13,7 +13,7 @@ import { identityModel, tempDir } from '../jobs/fixtures';
 import { conv2dConfig, mulberry32, randomValues, writeKerasModelFile } from '../keras/keras-files';
 import { jsonLines, runCli } from './run-cli';
 import { modelsCommand } from '../../../src/main/cli/commands/models';
-import { StudioError } from '../../../src/shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 
 await tf.setBackend('cpu');
 const { dir: home, cleanup } = await tempDir('studio-cli-models-');

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { checkDataset } from '../../../src/main/engine/data/check';
 import { pairFiles, scanDataset } from '../../../src/main/engine/data/dataset';
 import { decodeImage, decodeImageFile } from '../../../src/main/engine/data/image';
-import { DatasetReportSchema } from '../../../src/shared/dataset';
+import { DatasetReportSchema } from '#shared/dataset';
 import { invert, randomPixels, tempDir, writeRaw } from './fixtures';
 
 const W = 80;

@@ -5,7 +5,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeImageFile } from '../../../src/main/engine/data/image';
-import { SynthReportSchema } from '../../../src/shared/dataset';
+import { SynthReportSchema } from '#shared/dataset';
 import { synthesizeFolder } from '../../../src/main/engine/data/synth/folder';
 import { presetRecipe } from '../../../src/main/engine/data/synth/presets';
 import { smoothPixels, tempDir, writeRaw } from './fixtures';

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { backendStatus, initBackend, resolvePreference, wasmThreadRequest } from '../../../src/main/engine/backend';
-import { StudioError } from '../../../src/shared/rpc/errors';
-import { BackendStatusSchema } from '../../../src/shared/engine-types';
+import { StudioError } from '#shared/rpc/errors';
+import { BackendStatusSchema } from '#shared/engine-types';
 
 test('resolvePreference accepts auto|tensorflow|wasm|cpu and refuses anything else', () => {
   assert.equal(resolvePreference(undefined), 'auto');

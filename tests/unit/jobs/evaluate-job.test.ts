@@ -11,8 +11,8 @@ import { EngineHost, inProcessLauncher } from '../../../src/main/services/engine
 import { savePackage } from '../../../src/main/engine/package/index';
 import { getArchitecture } from '../../../src/main/engine/models/index';
 import { ssim } from '../../../src/main/engine/metrics/index';
-import type { EvaluateEvent, EvaluateParamsInput, EvaluateResult } from '../../../src/shared/jobs';
-import { StudioError } from '../../../src/shared/rpc/errors';
+import type { EvaluateEvent, EvaluateParamsInput, EvaluateResult } from '#shared/jobs';
+import { StudioError } from '#shared/rpc/errors';
 import { cleanFolder, identityModel, offsetPairs, psnr8, tempDir } from './fixtures';
 
 const { dir: home, cleanup } = await tempDir('studio-eval-job-');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EngineHost, inProcessLauncher } from '../../../src/main/services/engine-host';
 import { savePackage, saveModelFiles } from '../../../src/main/engine/package/index';
 import { ARCHITECTURE_IDS } from '../../../src/main/engine/models/index';
-import { StudioError } from '../../../src/shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { identityModel, tempDir } from './fixtures';
 import { conv2dConfig, mulberry32, randomValues, writeKerasModelFile } from '../keras/keras-files';
 

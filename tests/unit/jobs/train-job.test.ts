@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { EngineHost, inProcessLauncher } from '../../../src/main/services/engine-host';
 import { readRunState } from '../../../src/main/engine/jobs/index';
 import { loadPackageDir } from '../../../src/main/engine/package/index';
-import type { TrainDoneEvent, TrainEvent, TrainParamsInput } from '../../../src/shared/jobs';
-import { StudioError } from '../../../src/shared/rpc/errors';
+import type { TrainDoneEvent, TrainEvent, TrainParamsInput } from '#shared/jobs';
+import { StudioError } from '#shared/rpc/errors';
 import { cleanFolder, tempDir } from './fixtures';
 
 const { dir: home, cleanup } = await tempDir('studio-train-job-');

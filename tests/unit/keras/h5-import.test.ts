@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { importKerasH5, loadKerasModel, loadVgg16Weights, VGG16_ENCODER_LAYERS, CAFFE_MEAN_BGR } from '../../../src/main/engine/keras/index';
 import { loadPackageDir } from '../../../src/main/engine/package/index';
 import { getArchitecture } from '../../../src/main/engine/models/index';
-import { StudioError } from '../../../src/shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import {
   conv2dConfig,
   mulberry32,

@@ -23,8 +23,8 @@ import {
   writeDirAtomic,
 } from '../../../src/main/engine/package/index';
 import { train } from '../../../src/main/engine/train/index';
-import { StudioError } from '../../../src/shared/rpc/errors';
-import { ModelCardSchema } from '../../../src/shared/model-card';
+import { StudioError } from '#shared/rpc/errors';
+import { ModelCardSchema } from '#shared/model-card';
 import { MemorySampler, validationSet } from '../train/helpers';
 
 await tf.setBackend('cpu');

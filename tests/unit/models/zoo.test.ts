@@ -10,8 +10,8 @@ import {
   listArchitectures,
 } from '../../../src/main/engine/models/index';
 import { PixelShuffle, PixelUnshuffle, PadToMultiple } from '../../../src/main/engine/models/layers';
-import { StudioError } from '../../../src/shared/rpc/errors';
-import { ArchitectureInfoSchema } from '../../../src/shared/model-card';
+import { StudioError } from '#shared/rpc/errors';
+import { ArchitectureInfoSchema } from '#shared/model-card';
 
 await tf.setBackend('cpu');
 

@@ -13,7 +13,7 @@ import { Journal, JOURNAL_NAME } from '../../../src/main/engine/infer/journal';
 import { wrapLayersModel, type RestoreModel } from '../../../src/main/engine/infer/model';
 import { PauseGate } from '../../../src/main/engine/infer/pause';
 import { decodePhoto } from '../../../src/main/engine/infer/photo';
-import { StudioError } from '../../../src/shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { identityModel, mulberry32, residualModel, snapshot, tempDir, writePhoto } from './helpers';
 
 let identity: RestoreModel;

@@ -11,7 +11,7 @@ import { getArchitecture } from '../../../src/main/engine/models/index';
 import { analyseLayers, loadRestoreModel, resolveModelDir, wrapLayersModel } from '../../../src/main/engine/infer/model';
 import { isOutOfMemory, overlapFor, planTiles, smallerTile } from '../../../src/main/engine/infer/memory';
 import { cropOrigins, scoreImage, triageFolder, wrapClassifier } from '../../../src/main/engine/infer/triage';
-import { StudioError } from '../../../src/shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { residualModel, saveModelFolder, tempDir } from './helpers';
 
 let root: string;

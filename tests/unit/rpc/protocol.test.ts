@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { RpcClient } from '../../../src/shared/rpc/client';
-import { createMemoryPair } from '../../../src/shared/rpc/memory';
-import type { Transport } from '../../../src/shared/rpc/protocol';
-import { serveRpc, type RpcConnection } from '../../../src/shared/rpc/server';
-import { StudioError } from '../../../src/shared/rpc/errors';
+import { RpcClient } from '#shared/rpc/client';
+import { createMemoryPair } from '#shared/rpc/memory';
+import type { Transport } from '#shared/rpc/protocol';
+import { serveRpc, type RpcConnection } from '#shared/rpc/server';
+import { StudioError } from '#shared/rpc/errors';
 import { webSocketTransport } from '../../../src/main/transport/websocket';
 import { testContract, testServices, type Observed, type TestContract } from '../../helpers/rpc-fixture';
 
@@ -218,8 +218,8 @@ test('the memory pair removes every listener when closed', async () => {
 
 test('a long task runs as a stream: progress as data, the end as its result, unsubscribe aborts it', async () => {
   const { z } = await import('zod');
-  const { defineContract } = await import('../../../src/shared/rpc/protocol');
-  const { streamTask } = await import('../../../src/shared/rpc/server');
+  const { defineContract } = await import('#shared/rpc/protocol');
+  const { streamTask } = await import('#shared/rpc/server');
   const contract = defineContract({
     methods: {},
     events: { count: { params: z.object({ to: z.number(), failAt: z.number().optional() }), data: z.number() } },

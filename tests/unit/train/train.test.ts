@@ -9,8 +9,8 @@ import sharp from 'sharp';
 import { learningRateAt, readCheckpointState, train, type TrainOptions } from '../../../src/main/engine/train/index';
 import { readNamedWeights } from '../../../src/main/engine/package/model-io';
 import { ARCHITECTURES } from '../../../src/main/engine/models/index';
-import { StudioError } from '../../../src/shared/rpc/errors';
-import type { TrainBatchEvent, TrainEpochEvent, TrainRecipeInput } from '../../../src/shared/model-card';
+import { StudioError } from '#shared/rpc/errors';
+import type { TrainBatchEvent, TrainEpochEvent, TrainRecipeInput } from '#shared/model-card';
 import { MemorySampler, validationSet } from './helpers';
 
 await tf.setBackend('cpu');

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import type { CliCommand } from '../command';
 import { checkDataset } from '../../engine/data/check';
 import { scanDataset } from '../../engine/data/dataset';
 import { splitDataset } from '../../engine/data/split';
-import type { DatasetReport, SplitReport } from '../../../shared/dataset';
+import type { DatasetReport, SplitReport } from '#shared/dataset';
 
 const usage = `Usage: studio dataset check <dir> [--json] [--min-size N]
        studio dataset split <dir> [--val 0.1] [--seed N] [--json]

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
-import { StudioError } from '../../../shared/rpc/errors';
-import type { EvaluateParamsInput, EvaluateResult } from '../../../shared/jobs';
+import { StudioError } from '#shared/rpc/errors';
+import type { EvaluateParamsInput, EvaluateResult } from '#shared/jobs';
 import { EngineHost, inProcessLauncher } from '../../services/engine-host';
 import { applyBackendFlag } from '../options';
 import { formatDuration, modelsDirOption } from './models';

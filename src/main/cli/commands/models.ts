@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliCommand, CliIO } from '../command';
-import { StudioError } from '../../../shared/rpc/errors';
-import type { ModelCard } from '../../../shared/model-card';
+import { StudioError } from '#shared/rpc/errors';
+import type { ModelCard } from '#shared/model-card';
 import { dataDir } from '../../paths';
 import { SettingsStore } from '../../services/settings';
 import { EngineHost, inProcessLauncher } from '../../services/engine-host';

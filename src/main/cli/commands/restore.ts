@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { initBackend } from '../../engine/backend';
 import { applyBackendFlag } from '../options';
 import { FORMAT_CHOICES, type FormatChoice } from '../../engine/infer/photo';

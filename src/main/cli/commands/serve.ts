@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import type { CliCommand } from '../command';
 import { announce, startBrowserMode } from '../../server';
 import { rendererDir } from '../../paths';

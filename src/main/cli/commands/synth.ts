@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import type { CliCommand } from '../command';
 import { PRESETS, resolvePreset } from '../../engine/data/synth/presets';
 import { synthesizeFolder } from '../../engine/data/synth/folder';

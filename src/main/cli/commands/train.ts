@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CliCommand, CliIO } from '../command';
-import { StudioError } from '../../../shared/rpc/errors';
-import type { HyperParamSpec, HyperValue } from '../../../shared/model-card';
-import type { TrainDoneEvent, TrainEvent, TrainParamsInput } from '../../../shared/jobs';
+import { StudioError } from '#shared/rpc/errors';
+import type { HyperParamSpec, HyperValue } from '#shared/model-card';
+import type { TrainDoneEvent, TrainEvent, TrainParamsInput } from '#shared/jobs';
 import { ARCHITECTURE_IDS, getArchitecture } from '../../engine/models/index';
 import { EngineHost, inProcessLauncher } from '../../services/engine-host';
 import { applyBackendFlag } from '../options';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { initBackend } from '../../engine/backend';
 import { applyBackendFlag } from '../options';
 import { loadClassifier, triageFolder } from '../../engine/infer/triage';

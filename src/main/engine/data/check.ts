@@ -3,10 +3,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { throwIfAborted } from '../../../shared/rpc/errors';
+import { throwIfAborted } from '#shared/rpc/errors';
 import { type Dataset, type DatasetItem, relativeToRoot, scanDataset } from './dataset';
 import { type DecodeNotes, decodeFailureReason, decodeImage } from './image';
-import type { DatasetReport } from '../../../shared/dataset';
+import type { DatasetReport } from '#shared/dataset';
 
 export interface CheckOptions {
   /** Images with a side shorter than this are excluded (default 64, the default patch size). */

@@ -6,7 +6,7 @@
 // `checkDataset` (./check.ts) decodes every file to find what this cannot see (corrupt files, sizes…).
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { EXTENSION_PREFERENCE, isImageFileName } from './image';
 
 export type DatasetKind = 'paired' | 'clean';

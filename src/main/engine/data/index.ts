@@ -47,4 +47,4 @@ export {
   type SynthReport,
   SplitReportSchema,
   type SplitReport,
-} from '../../../shared/dataset';
+} from '#shared/dataset';

@@ -1,7 +1,7 @@
 // Worker-thread entry of the patch sampler: runs a StreamingPatchSampler off the training thread and posts
 // finished batches (buffers transferred, not copied) as the parent grants credits. See worker-sampler.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { toErrorEnvelope } from '../../../shared/rpc/errors';
+import { toErrorEnvelope } from '#shared/rpc/errors';
 import { StreamingPatchSampler, type SamplerOptions } from './sampler';
 import type { ToWorker, FromWorker } from './worker-protocol';
 

@@ -11,7 +11,7 @@
 //   decodes on libuv threads) and up to `prefetchBatches` finished batches wait in a queue.
 // Memory is bounded whatever the dataset size: cache + look-ahead decodes + pool + queue.
 // Output is deterministic for a seed and item list, whatever the timing.
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import type { DatasetItem } from './dataset';
 import { type RawRgbImage, type RgbImage, decodeFailureReason, decodeImageFile } from './image';
 import { LruCache } from './lru';

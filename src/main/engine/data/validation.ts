@@ -1,6 +1,6 @@
 // Fixed validation data: the same crops (and, for clean-only datasets, the same synthesised degradations)
 // every epoch, so validation numbers are comparable from one epoch to the next and between runs.
-import { StudioError, throwIfAborted } from '../../../shared/rpc/errors';
+import { StudioError, throwIfAborted } from '#shared/rpc/errors';
 import type { DatasetItem } from './dataset';
 import { type RawRgbImage, type RgbImage, decodeFailureReason, decodeImageFile } from './image';
 import { cropRect } from './patches';

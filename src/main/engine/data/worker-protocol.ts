@@ -1,5 +1,5 @@
 // Messages between WorkerPatchSampler (training thread) and sampler-worker.ts (data thread).
-import type { ErrorEnvelope } from '../../../shared/rpc/errors';
+import type { ErrorEnvelope } from '#shared/rpc/errors';
 import type { SamplerStats, SamplerWarning } from './sampler';
 import type { PatchBatch } from './types';
 

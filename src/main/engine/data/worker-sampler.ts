@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { type SamplerOptions, type SamplerStats, StreamingPatchSampler, resolveSamplerOptions } from './sampler';
 import type { PatchBatch, PatchSampler } from './types';
 import type { FromWorker, ToWorker } from './worker-protocol';

@@ -13,7 +13,7 @@ import { mkdir, open, readdir, readFile, realpath, stat, unlink } from 'node:fs/
 import { hostname } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
-import { isAbortError, StudioError, throwIfAborted } from '../../../shared/rpc/errors';
+import { isAbortError, StudioError, throwIfAborted } from '#shared/rpc/errors';
 import { isImageFile, writeFileAtomic } from '../../services/files';
 import { decodeFailureReason, isImageFileName } from '../data/image';
 import { Journal, JOURNAL_NAME, JOURNAL_VERSION, type JournalRecord } from './journal';

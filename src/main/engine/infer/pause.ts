@@ -1,6 +1,6 @@
 // Pausing a long job: the job awaits `wait()` at safe points (before every tile); while paused it blocks
 // there until resumed or cancelled.
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 
 export class PauseGate {
   private paused = false;

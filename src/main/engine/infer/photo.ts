@@ -14,7 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 
 /** Formats restoration writes. */
 export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'tiff' | 'avif';

@@ -3,7 +3,7 @@
 // restoreTiled uses between tile rows, and finished rows are handed to a sink as soon as no later band can
 // touch them. So the result equals restoreTiled on the whole image, while the floats alive at once are one
 // band (input and output) instead of the whole image, and tensors are one tile.
-import { throwIfAborted } from '../../../shared/rpc/errors';
+import { throwIfAborted } from '#shared/rpc/errors';
 import { axisWeight, featherFor, planAxis, restoreTiled } from './tiles';
 import type { RestoreModel } from './model';
 import { isOutOfMemory, planTiles, smallerTile, type TilePlan } from './memory';

@@ -8,7 +8,7 @@
 // difference when it is not. Memory is bounded by the tile, not the image.
 import * as tf from '@tensorflow/tfjs-core';
 import type { RgbImage } from '../data/image';
-import { throwIfAborted } from '../../../shared/rpc/errors';
+import { throwIfAborted } from '#shared/rpc/errors';
 
 export interface AxisSegment {
   /** The region fed to the model: [start, end). */

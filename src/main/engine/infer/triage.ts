@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { relative, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { StudioError, throwIfAborted } from '../../../shared/rpc/errors';
+import { StudioError, throwIfAborted } from '#shared/rpc/errors';
 import { decodeFailureReason, decodeImageFile, rawToFloat, type RgbImage } from '../data/image';
 import { listImages } from './batch';
 import { loadModelDir, resolveModelDir, type ModelLookup } from './model';

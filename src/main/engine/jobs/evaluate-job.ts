@@ -7,14 +7,14 @@
 // channels; identical images score 100 dB (cap). Images run through the model whole (it is fully
 // convolutional), cut into large overlapping tiles only when they exceed the tile size, so memory stays
 // bounded; tiles align to the model's size multiple.
-import { StudioError, throwIfAborted } from '../../../shared/rpc/errors';
+import { StudioError, throwIfAborted } from '#shared/rpc/errors';
 import {
   EvaluateParamsSchema,
   type EvaluateEvent,
   type EvaluateParamsInput,
   type EvaluateResult,
   type ImageScore,
-} from '../../../shared/jobs';
+} from '#shared/jobs';
 import { deriveSeed, loadRgbImage, synthesize, type RgbImage } from '../data/index';
 import { decodeFailureReason } from '../data/image';
 import { psnr, ssim } from '../metrics/index';

@@ -3,9 +3,9 @@
 // fails with MODEL_INVALID naming the file and the problem.
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { StudioError } from '../../../shared/rpc/errors';
-import type { ArchitectureSummary, ModelDetails, ModelImportResult, ModelListItem } from '../../../shared/jobs';
-import type { HyperParams, LayerSummary, ModelCard } from '../../../shared/model-card';
+import { StudioError } from '#shared/rpc/errors';
+import type { ArchitectureSummary, ModelDetails, ModelImportResult, ModelListItem } from '#shared/jobs';
+import type { HyperParams, LayerSummary, ModelCard } from '#shared/model-card';
 import { ARCHITECTURE_IDS, getArchitecture } from '../models/index';
 import { summarizeModel } from '../models/summary';
 import {

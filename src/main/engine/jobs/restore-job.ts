@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
-import type { RestoreEvent, RestoreParams, TriageResult } from '../../../shared/restore';
-import { StudioError } from '../../../shared/rpc/errors';
+import type { RestoreEvent, RestoreParams, TriageResult } from '#shared/restore';
+import { StudioError } from '#shared/rpc/errors';
 import { loadClassifier, loadRestoreModel, PauseGate, restoreBatch, triageFolder } from '../infer';
 
 const runs = new Map<string, PauseGate>();

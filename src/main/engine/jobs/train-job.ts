@@ -13,8 +13,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { StudioError } from '../../../shared/rpc/errors';
-import type { TrainRecipeInput } from '../../../shared/model-card';
+import { StudioError } from '#shared/rpc/errors';
+import type { TrainRecipeInput } from '#shared/model-card';
 import {
   TrainParamsSchema,
   type TrainDoneEvent,
@@ -22,7 +22,7 @@ import {
   type TrainParams,
   type TrainParamsInput,
   type TrainRunState,
-} from '../../../shared/jobs';
+} from '#shared/jobs';
 import { createPatchSampler, createValidationSet, deriveSeed, splitDataset, type ManagedPatchSampler } from '../data/index';
 import { getArchitecture } from '../models/index';
 import { findLatestCheckpoint, readCheckpointState, train, type TrainResult } from '../train/index';

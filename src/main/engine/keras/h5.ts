@@ -11,7 +11,7 @@ import { register } from 'node:module';
 import { open, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Dataset, File as H5File, Group } from 'h5wasm';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 
 type H5Module = typeof import('h5wasm');
 let loading: Promise<H5Module['default']> | null = null;

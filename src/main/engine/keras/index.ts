@@ -1,6 +1,6 @@
 // Keras HDF5 (.h5) import: whole models into model packages, and VGG16 weights into vgg16-restorer.
 import { savePackage, guessTask } from '../package/index';
-import type { ModelCard } from '../../../shared/model-card';
+import type { ModelCard } from '#shared/model-card';
 import { kerasDisplayName, loadKerasModel } from './model';
 
 export { isHdf5File, openH5, h5 } from './h5';

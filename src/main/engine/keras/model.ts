@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { basename } from 'node:path';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import '../models/index'; // the zoo's custom layers count as known classes
 import { attrString, modelInvalid, openH5, readLayerWeights, weightsRoot, type H5Weight } from './h5';
 

@@ -7,7 +7,7 @@
 // where 'same' padding pads with 0 instead of −mean):
 //   W'[y, x, c_rgb, o] = 255 · W[y, x, bgr(c_rgb), o]        b'[o] = b[o] − Σ_{y,x,c} W[y, x, c, o] · mean_bgr[c]
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { assignLayerWeights } from './model';
 import { modelInvalid, openH5, readLayerWeights, weightsRoot, type H5Weight } from './h5';
 

@@ -4,7 +4,7 @@
 // `extractFeatures` returns the feature_dense activations (a 64-d descriptor of a patch).
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { activationParam, defineArchitecture, enumParam, intParam, num, str, type HyperParams } from './types';
 import { asSym } from './blocks';
 import type { ActivationIdentifier } from '@tensorflow/tfjs-layers/dist/keras_format/activation_config';

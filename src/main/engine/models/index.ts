@@ -1,7 +1,7 @@
 // The model zoo: every architecture by id. Importing this module also registers the custom layers, which
 // loading a saved model needs.
-import { StudioError } from '../../../shared/rpc/errors';
-import { ArchitectureIdSchema, type ArchitectureId, type ArchitectureInfo } from '../../../shared/model-card';
+import { StudioError } from '#shared/rpc/errors';
+import { ArchitectureIdSchema, type ArchitectureId, type ArchitectureInfo } from '#shared/model-card';
 import type { Architecture } from './types';
 import { classifier } from './classifier';
 import { autoencoder } from './autoencoder';

@@ -1,7 +1,7 @@
 // A model's layers as data (name, class, output shape, parameters, inbound layers), for the UI's layer
 // diagram and summary table.
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { LayerSummary } from '../../../shared/model-card';
+import type { LayerSummary } from '#shared/model-card';
 
 export function summarizeModel(model: tfl.LayersModel): LayerSummary[] {
   return model.layers.map((layer) => {

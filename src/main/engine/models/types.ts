@@ -1,7 +1,7 @@
 // The shape of a model-zoo entry, and the shared plumbing: hyper-parameter resolution and validation,
 // parameter counts and multiply-adds per pixel measured on a probe build.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import type {
   ArchitectureId,
   ArchitectureInfo,
@@ -9,7 +9,7 @@ import type {
   HyperParamSpec,
   HyperValue,
   ModelTask,
-} from '../../../shared/model-card';
+} from '#shared/model-card';
 import { countMacs } from './macs';
 
 export type { ArchitectureId, HyperParams, HyperParamSpec, HyperValue, ModelTask };

@@ -7,7 +7,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StudioError } from '../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import {
   MODEL_CARD_FORMAT_VERSION,
   ModelCardSchema,
@@ -16,7 +16,7 @@ import {
   type ModelCard,
   type ModelTask,
   type PackageListing,
-} from '../../../shared/model-card';
+} from '#shared/model-card';
 import { getArchitecture, isArchitectureId } from '../models/index';
 import { countMacs } from '../models/macs';
 import type { TrainResult } from '../train/train';

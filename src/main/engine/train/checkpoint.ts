@@ -12,8 +12,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { StudioError } from '../../../shared/rpc/errors';
-import { EpochRecordSchema, TrainRecipeSchema } from '../../../shared/model-card';
+import { StudioError } from '#shared/rpc/errors';
+import { EpochRecordSchema, TrainRecipeSchema } from '#shared/model-card';
 import { writeDirAtomic } from '../../fs-atomic';
 import { loadModelFiles, readNamedWeights, saveModelFiles, writeNamedWeights } from '../package/model-io';
 

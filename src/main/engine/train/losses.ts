@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-layers registers tfjs-core's gradient functions (the core package alone does not).
 import '@tensorflow/tfjs-layers';
 import { ssimTf } from '../metrics/tf-metrics';
-import type { RestoreLoss } from '../../../shared/model-card';
+import type { RestoreLoss } from '#shared/model-card';
 
 export interface LossOptions {
   /** Weight of (1 - SSIM) in ssim-mix (default 0.84). */

@@ -1,5 +1,5 @@
 // Learning-rate schedules with linear warm-up. Steps are 0-based indices over the whole run.
-import type { LrSchedule } from '../../../shared/model-card';
+import type { LrSchedule } from '#shared/model-card';
 
 export interface ScheduleContext {
   baseLearningRate: number;

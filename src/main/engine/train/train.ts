@@ -18,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { join } from 'node:path';
-import { isAbortError, StudioError, throwIfAborted } from '../../../shared/rpc/errors';
+import { isAbortError, StudioError, throwIfAborted } from '#shared/rpc/errors';
 import {
   TrainRecipeSchema,
   type EpochRecord,
@@ -27,7 +27,7 @@ import {
   type TrainEpochEvent,
   type TrainRecipe,
   type TrainRecipeInput,
-} from '../../../shared/model-card';
+} from '#shared/model-card';
 import type { PatchBatch, PatchSampler } from '../data/types';
 import { getArchitecture } from '../models/index';
 import { psnrTf, ssimTf } from '../metrics/tf-metrics';

@@ -1,7 +1,7 @@
 // Follows a running job: its stream of events (replayed from the start) and its state changes, until
 // stopped. Restore and Train both watch their job this way.
-import type { Job, StudioContract } from '@shared/contract';
-import type { EventDataOf } from '@shared/rpc/protocol';
+import type { Job, StudioContract } from '#shared/contract';
+import type { EventDataOf } from '#shared/rpc/protocol';
 import { api } from './index';
 
 type JobStream = 'restore.events' | 'train.events';

@@ -1,6 +1,6 @@
 // The renderer's typed API: one RpcClient over whichever transport this window has.
-import { studioContract, type StudioContract } from '@shared/contract';
-import { RpcClient } from '@shared/rpc/client';
+import { studioContract, type StudioContract } from '#shared/contract';
+import { RpcClient } from '#shared/rpc/client';
 import { bridgeTransport, electronBridge, webSocketTransport } from './transports';
 
 export type StudioApi = RpcClient<StudioContract>;

@@ -1,8 +1,8 @@
 // The renderer's two ways to reach the services: the preload bridge inside Electron, a WebSocket to the
 // loopback server in browser mode. Both carry the same protocol messages.
-import { BRIDGE_KEY, type StudioBridge } from '@shared/bridge';
-import type { Message, Transport } from '@shared/rpc/protocol';
-import { transportListeners } from '@shared/rpc/transport-kit';
+import { BRIDGE_KEY, type StudioBridge } from '#shared/bridge';
+import type { Message, Transport } from '#shared/rpc/protocol';
+import { transportListeners } from '#shared/rpc/transport-kit';
 
 export function electronBridge(): StudioBridge | null {
   return ((window as unknown as Record<string, unknown>)[BRIDGE_KEY] as StudioBridge | undefined) ?? null;

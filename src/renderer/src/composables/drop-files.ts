@@ -6,7 +6,7 @@
 //   each photo is POSTed to /upload (connection.uploadUrl). Folders cannot be read in a browser.
 // The resulting folder is handed to `open` (the Restore view opens it like any folder).
 import { onBeforeUnmount, onMounted, ref } from 'vue';
-import type { DropRejection } from '@shared/contract';
+import type { DropRejection } from '#shared/contract';
 import { api, connection } from '../api';
 import { electronBridge } from '../api/transports';
 import { describeError } from './errors';

@@ -1,5 +1,5 @@
 // Errors become sentences a person understands, with what to do next where we know it.
-import { StudioError } from '@shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 
 const NEXT_STEP: Partial<Record<string, string>> = {
   ENGINE_CRASHED: 'Try again; the engine restarts by itself.',

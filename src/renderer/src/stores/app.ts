@@ -1,8 +1,8 @@
 // App-wide state: engine info and state, the connection, and settings.
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { AppInfo, EngineState, Settings } from '@shared/contract';
-import type { StudioError } from '@shared/rpc/errors';
+import type { AppInfo, EngineState, Settings } from '#shared/contract';
+import type { StudioError } from '#shared/rpc/errors';
 import { api } from '../api';
 import { describeError } from '../composables/errors';
 

@@ -3,8 +3,8 @@
 // version of the current photo with a second model, so two models can be compared on the same photo.
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { Job } from '@shared/contract';
-import type { ModelListItem } from '@shared/jobs';
+import type { Job } from '#shared/contract';
+import type { ModelListItem } from '#shared/jobs';
 import { api } from '../api';
 import { followJob } from '../api/follow-job';
 import { describeError } from '../composables/errors';

@@ -1,8 +1,8 @@
 // The installed models: the list, the selected model's card and layers, and what can be done to them.
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ModelDetails, ModelListItem } from '@shared/jobs';
-import type { LayerSummary } from '@shared/model-card';
+import type { ModelDetails, ModelListItem } from '#shared/jobs';
+import type { LayerSummary } from '#shared/model-card';
 import { api } from '../api';
 import { describeError } from '../composables/errors';
 

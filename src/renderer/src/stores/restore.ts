@@ -2,9 +2,9 @@
 // results.
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
-import type { FileEntry, Job } from '@shared/contract';
-import type { ModelListItem } from '@shared/jobs';
-import type { RestoreEvent } from '@shared/restore';
+import type { FileEntry, Job } from '#shared/contract';
+import type { ModelListItem } from '#shared/jobs';
+import type { RestoreEvent } from '#shared/restore';
 import { api } from '../api';
 import { followJob } from '../api/follow-job';
 import { describeError } from '../composables/errors';

@@ -1,10 +1,10 @@
 // The train wizard: the choices of each step, then the live run (its events, replayed after a reload).
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
-import type { DatasetReport } from '@shared/dataset';
-import type { ArchitectureSummary, TrainEvent, TrainParamsInput } from '@shared/jobs';
-import type { EpochRecord, HyperParams, LayerSummary } from '@shared/model-card';
-import type { Job, SynthPreview } from '@shared/contract';
+import type { DatasetReport } from '#shared/dataset';
+import type { ArchitectureSummary, TrainEvent, TrainParamsInput } from '#shared/jobs';
+import type { EpochRecord, HyperParams, LayerSummary } from '#shared/model-card';
+import type { Job, SynthPreview } from '#shared/contract';
 import { api } from '../api';
 import { followJob } from '../api/follow-job';
 import { describeError } from '../composables/errors';

@@ -4,12 +4,12 @@
 import { mkdir, realpath } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
-import { StudioError, throwIfAborted } from '../../../../shared/rpc/errors';
+import { StudioError, throwIfAborted } from '#shared/rpc/errors';
 import { mapLimit } from '../check';
 import { scanDataset } from '../dataset';
 import { type RawRgbImage, decodeFailureReason, decodeImageFile, encodePng, rawToFloat, writeFileAtomic } from '../image';
 import { deriveSeed } from '../rng';
-import type { SynthReport } from '../../../../shared/dataset';
+import type { SynthReport } from '#shared/dataset';
 import { type AppliedStep, type DegradationRecipe, recipeMayExceedRange, synthesize } from './recipe';
 
 export interface SynthFolderOptions {

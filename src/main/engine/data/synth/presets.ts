@@ -1,6 +1,6 @@
 // Named degradation presets. `resolvePreset` turns a name like "gaussian:25" into a recipe.
 import { readFile } from 'node:fs/promises';
-import { StudioError } from '../../../../shared/rpc/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { type DegradationRecipe, DegradationStepSchema } from './recipe';
 
 /**
