@@ -1,7 +1,7 @@
 // Atomic folder and file writes: build everything in a temporary sibling, then rename into place, so a crash
 // never leaves a half-written package or checkpoint under the real name.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 function tmpSibling(target: string, tag: string): string {
@@ -38,17 +38,30 @@ export async function writeDirAtomic(
   }
 }
 
-/** Writes a file through a temporary sibling and a rename. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/** Fills a temporary sibling of `path` with `write`, then renames it into place (removed on failure). */
+async function viaTemporary(path: string, write: (tmp: string) => Promise<void>): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tmpSibling(path, 'tmp');
   try {
-    await writeFile(tmp, data);
+    await write(tmp);
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
     throw error;
   }
+}
+
+/**
+ * Writes a file through a temporary sibling and a rename. A stream is written as it arrives (never held in
+ * memory whole); if it throws part-way, nothing appears under `path`.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+  await viaTemporary(path, (tmp) => writeFile(tmp, data));
+}
+
+/** Copies `source` to `path` through a temporary sibling and a rename. */
+export async function copyFileAtomic(source: string, path: string): Promise<void> {
+  await viaTemporary(path, (tmp) => copyFile(source, tmp));
 }
 
 /** Names starting with a dot are temporaries (or hidden files) and never count as packages or checkpoints. */

@@ -11,11 +11,13 @@
 //   saveDroppedFile. The batch id is the timestamped folder name, so the server keeps no state per batch.
 // Every file is written through fs-atomic (temporary sibling, then rename), so a half-copied photo never
 // appears under its real name.
-import { lstat, mkdir, readFile, rmdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, rmdir, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join } from 'node:path';
+import type { DropRejection, StudioContract } from '#shared/contract';
+import type { OutputOf } from '#shared/rpc/protocol';
 import { StudioError } from '#shared/rpc/errors';
 import { IMAGE_EXTENSIONS } from '../engine/data/image';
-import { writeFileAtomic } from '../fs-atomic';
+import { copyFileAtomic, writeFileAtomic } from '../fs-atomic';
 import { dataDir } from '../paths';
 import { isImageFile } from './files';
 
@@ -25,27 +27,9 @@ export const MAX_DROPPED_BYTES = 512 * 1024 * 1024;
 /** A batch id is a dropped folder's name. */
 export const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export interface DropRejection {
-  /** What was dropped: the path (Electron) or the file name (browser mode). */
-  file: string;
-  /** A sentence naming the file and why it was left out. */
-  reason: string;
-}
-
-export interface DropImport {
-  /** The folder to open; null when nothing could be imported. */
-  dir: string | null;
-  /** Paths of the copies. */
-  imported: string[];
-  rejected: DropRejection[];
-}
-
-export interface DropFolder {
-  /** null when none of the names is a photo (no folder is created then). */
-  dir: string | null;
-  batch: string | null;
-  rejected: DropRejection[];
-}
+// The shapes are the contract's (files.importDropped, files.newDropFolder).
+export type DropImport = OutputOf<StudioContract, 'files.importDropped'>;
+export type DropFolder = OutputOf<StudioContract, 'files.newDropFolder'>;
 
 /** Where dropped photos go: `<dataDir>/dropped` (STUDIO_HOME honoured). */
 export function droppedRoot(home: string = dataDir()): string {
@@ -129,15 +113,14 @@ async function freePath(dir: string, name: string): Promise<string> {
   }
 }
 
-async function collect(stream: AsyncIterable<Uint8Array>, name: string, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+/** Passes the stream through, throwing once more than `maxBytes` went by (the partial file is then removed). */
+async function* capped(stream: AsyncIterable<Uint8Array>, name: string, maxBytes: number): AsyncIterable<Uint8Array> {
   let size = 0;
   for await (const chunk of stream) {
     size += chunk.length;
     if (size > maxBytes) throw tooLarge(name, maxBytes);
-    chunks.push(Buffer.from(chunk));
+    yield chunk;
   }
-  return Buffer.concat(chunks, size);
 }
 
 function tooLarge(name: string, maxBytes: number): StudioError {
@@ -149,9 +132,22 @@ export function isTooLarge(error: unknown): boolean {
   return error instanceof StudioError && (error.details as { tooLarge?: boolean } | undefined)?.tooLarge === true;
 }
 
+/** Writes a dropped photo into `dir` under its own name (`name (2).png` when taken); returns its path. */
+async function saveUnder(dir: string, name: string, write: (path: string) => Promise<void>): Promise<string> {
+  const problem = droppedNameProblem(name);
+  if (problem) throw new StudioError('BAD_INPUT', problem);
+  const path = await freePath(dir, name);
+  try {
+    await write(path);
+  } finally {
+    reserved.delete(path.toLowerCase());
+  }
+  return path;
+}
+
 /**
- * Writes one dropped photo into `dir` under its own name (`name (2).png` when taken) and returns its path.
- * Throws BAD_INPUT for a bad name, or when the bytes exceed `maxBytes` (see isTooLarge).
+ * Saves one uploaded photo (bytes, or a stream written to disk as it arrives) into `dir`. Throws BAD_INPUT for a
+ * bad name, or when the bytes exceed `maxBytes` (see isTooLarge).
  */
 export async function saveDroppedFile(
   dir: string,
@@ -159,18 +155,10 @@ export async function saveDroppedFile(
   data: Uint8Array | AsyncIterable<Uint8Array>,
   options: { maxBytes?: number } = {},
 ): Promise<string> {
-  const problem = droppedNameProblem(name);
-  if (problem) throw new StudioError('BAD_INPUT', problem);
   const maxBytes = options.maxBytes ?? MAX_DROPPED_BYTES;
-  const bytes = data instanceof Uint8Array ? data : await collect(data, name, maxBytes);
-  if (bytes.length > maxBytes) throw tooLarge(name, maxBytes);
-  const path = await freePath(dir, name);
-  try {
-    await writeFileAtomic(path, bytes);
-  } finally {
-    reserved.delete(path.toLowerCase());
-  }
-  return path;
+  if (data instanceof Uint8Array && data.length > maxBytes) throw tooLarge(name, maxBytes);
+  const body = data instanceof Uint8Array ? data : capped(data, name, maxBytes);
+  return saveUnder(dir, name, (path) => writeFileAtomic(path, body));
 }
 
 /**
@@ -219,9 +207,8 @@ export async function importDroppedPaths(
       continue;
     }
     try {
-      const bytes = await readFile(path);
       dir ??= await createDropFolder(options.root ?? droppedRoot());
-      imported.push(await saveDroppedFile(dir, name, bytes, { maxBytes }));
+      imported.push(await saveUnder(dir, name, (copy) => copyFileAtomic(path, copy)));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       reject(`${name} could not be copied (${code ?? (error as Error).message}).`);
