@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sharp from 'sharp';
+import { withSharpReason } from './sharp-errors';
 
 /** Float RGB image: HWC, 3 channels, values nominally in [0, 1]. */
 export interface RgbImage {
@@ -72,7 +73,11 @@ export function isImageFileName(name: string): boolean {
 const FAIL_ON = 'truncated' as const;
 
 /** Decodes bytes to 8- or 16-bit RGB following the rules at the top of this file. Throws on corrupt data. */
-export async function decodeImage(input: Buffer): Promise<DecodedImage> {
+export function decodeImage(input: Buffer): Promise<DecodedImage> {
+  return withSharpReason(() => decodeOnce(input));
+}
+
+async function decodeOnce(input: Buffer): Promise<DecodedImage> {
   const pipeline = sharp(input, { failOn: FAIL_ON, pages: 1 });
   const meta = await pipeline.metadata();
   const sixteenBit = meta.depth === 'ushort' || meta.depth === 'short' || (meta.bitsPerSample ?? 8) > 8;

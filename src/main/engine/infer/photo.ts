@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { StudioError } from '#shared/rpc/errors';
+import { withSharpReason } from '../data/sharp-errors';
 
 /** Formats restoration writes. */
 export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'tiff' | 'avif';
@@ -94,7 +95,11 @@ export async function readPhoto(path: string): Promise<Photo> {
   return decodePhoto(await readFile(path));
 }
 
-export async function decodePhoto(bytes: Buffer): Promise<Photo> {
+export function decodePhoto(bytes: Buffer): Promise<Photo> {
+  return withSharpReason(() => decodePhotoOnce(bytes));
+}
+
+async function decodePhotoOnce(bytes: Buffer): Promise<Photo> {
   const meta = await sharp(bytes, DECODE_OPTIONS).metadata();
   const depth = meta.depth ?? 'uchar';
   const sixteenBit = depth !== 'uchar' && depth !== 'char';
