@@ -68,6 +68,11 @@ export const TrainParamsSchema = z
     adversarialWeight: z.number().nonnegative().optional(),
     /** Keras VGG16 "notop" .h5 weights loaded into the encoder of vgg16-restorer before training. */
     vgg16Weights: PathString.optional(),
+    /**
+     * Fine-tuning: start from this model's weights (an id in the models folder, a built-in id, or a folder)
+     * instead of a fresh build. The run keeps its architecture and hyper-parameters.
+     */
+    initFrom: z.string().min(1).optional(),
     /** Model folder path, or a name for a package in the models folder. */
     out: z.string().min(1, 'an output model folder or name is required'),
     /** Display name of the model (default: from `out`). */
@@ -108,6 +113,8 @@ export const TrainStartEventSchema = z.object({
   paramCount: z.number().int().nonnegative(),
   /** Set when the encoder of vgg16-restorer got Keras VGG16 weights. */
   vgg16Layers: z.array(z.string()).optional(),
+  /** Set when the run fine-tunes an installed model (its display name and folder). */
+  initFrom: z.object({ name: z.string(), dir: z.string() }).optional(),
 });
 export type TrainStartEvent = z.infer<typeof TrainStartEventSchema>;
 

@@ -67,6 +67,25 @@ test('studio train --json trains, prints one line per epoch and a done line; the
   assert.ok((summary.inputPsnr as number) > 19.5 && (summary.inputPsnr as number) < 21.5, `input PSNR ${String(summary.inputPsnr)}`);
 });
 
+test('studio train --init-from fine-tunes a model folder, keeping its architecture without repeating it', async () => {
+  const base = join(home, 'out', 'denoiser'); // written by the test above
+  const out = join(home, 'out', 'tuned');
+  const args = ['train', '--data', data, '--synth', 'gaussian:25', '--arch', 'dncnn', '--batch-size', '4', '--patch', '16', '--val-fraction', '0.3'];
+  const r = await runCli([...args, '--init-from', base, '--lr', '0.0001', '--epochs', '1', '--steps-per-epoch', '3', '--out', out, '--backend', 'wasm', '--json'], env);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /Starting from the weights of "Tiny denoiser"/);
+  const pkg = await loadPackageDir(out);
+  try {
+    assert.deepEqual([pkg.card.architecture.hyper.depth, pkg.card.architecture.hyper.filters], [3, 8]);
+    assert.match(pkg.card.restores.description, /starting from "Tiny denoiser"/);
+  } finally {
+    pkg.model.dispose();
+  }
+  const refused = await runCli([...args, '--init-from', base, '--filters', '16', '--out', join(home, 'out', 'wider'), '--json'], env);
+  assert.equal(refused.status, 2, refused.stderr); // BAD_INPUT: a usage error
+  assert.match(refused.stderr, /filters 16 \(the model has 8\)/);
+});
+
 test('Ctrl+C stops gracefully (model saved), a kill keeps the checkpoint, and --resume continues from its epoch', async () => {
   const out = join(home, 'out', 'resumable');
   const args = ['train', '--data', data, '--synth', 'gaussian:15', ...TINY, '--backend', 'cpu', '--epochs', '4', '--steps-per-epoch', '6', '--out', out, '--json'];

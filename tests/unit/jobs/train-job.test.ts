@@ -173,6 +173,51 @@ test('train.stop stops within one batch and saves the model; resume continues fr
   assert.equal((await readRunState(resumed.workDir))?.state, 'completed');
 });
 
+test('fine-tuning starts from an installed model: its weights, its architecture, and clear refusals', async () => {
+  const base = await run(params({ out: 'base', epochs: 1 })).done;
+  assert.equal(base.status, 'completed');
+
+  // No hyper-parameters given: the starting model's are kept. A tiny rate leaves its weights in place, so the
+  // tuned model's weights equal the base's (a fresh build would differ everywhere).
+  const tune = run(params({ out: 'tuned', initFrom: 'base', hyper: {}, epochs: 1, lr: 1e-9 }));
+  const tuned = await tune.done;
+  const start = tune.events.find((e) => e.type === 'start');
+  assert.ok(start?.type === 'start');
+  assert.equal(start.initFrom?.dir, base.model);
+  assert.equal(start.hyper.depth, 3);
+  assert.equal(start.hyper.filters, 8);
+  const [a, b] = await Promise.all([loadPackageDir(base.model!), loadPackageDir(tuned.model!)]);
+  try {
+    const wa = a.model.getWeights();
+    const wb = b.model.getWeights();
+    assert.equal(wa.length, wb.length);
+    let maxDiff = 0;
+    for (let i = 0; i < wa.length; i++) {
+      const x = wa[i]!.dataSync();
+      const y = wb[i]!.dataSync();
+      for (let j = 0; j < x.length; j++) maxDiff = Math.max(maxDiff, Math.abs(x[j]! - y[j]!));
+    }
+    assert.ok(maxDiff < 1e-6, `tuned weights moved by ${maxDiff}`);
+    assert.match(b.card.restores.description, /starting from "base"/);
+  } finally {
+    a.model.dispose();
+    b.model.dispose();
+  }
+
+  const refused = async (p: Partial<TrainParamsInput>, code: string, pattern: RegExp): Promise<void> => {
+    await assert.rejects(run(params({ initFrom: 'base', epochs: 1, ...p })).done, (e: unknown) => {
+      assert.ok(e instanceof StudioError, String(e));
+      assert.equal(e.code, code, e.message);
+      assert.match(e.message, pattern);
+      return true;
+    });
+  };
+  await refused({ out: 'f1', arch: 'unet', hyper: {} }, 'BAD_INPUT', /"base" .* is a dncnn model.*not a unet/);
+  await refused({ out: 'f2', hyper: { filters: 16 } }, 'BAD_INPUT', /filters 16 \(the model has 8\)/);
+  await refused({ out: 'f3', initFrom: 'no-such-model' }, 'MODEL_NOT_FOUND', /no-such-model/);
+  assert.equal(existsSync(join(home, 'models', 'f1')), false);
+});
+
 test('bad training requests fail before any work with a clear code', async () => {
   const expectCode = async (p: TrainParamsInput, code: string, pattern: RegExp): Promise<void> => {
     await assert.rejects(run(p).done, (e: unknown) => {

@@ -35,6 +35,7 @@ const TRAIN_OPTIONS = {
   gan: { type: 'boolean', default: false },
   'adversarial-weight': { type: 'string' },
   'vgg16-weights': { type: 'string' },
+  'init-from': { type: 'string' },
   hyper: { type: 'string', multiple: true },
   out: { type: 'string' },
   name: { type: 'string' },
@@ -90,6 +91,8 @@ Training:
   --patches-per-image <n> patches cut per decoded image
   --gan                   conditional-GAN fine-tuning (PatchGAN discriminator)   --adversarial-weight <x>
   --vgg16-weights <file>  Keras VGG16 notop .h5 for vgg16-restorer's encoder (ImageNet features)
+  --init-from <model>     fine-tune: start from this model's weights (id, built-in id or folder); the run keeps
+                          its architecture, so --arch must match it and hyper-parameters may be left out
 Architecture hyper-parameters (by the zoo's names; or --hyper key=value):
 ${archHelp()}
 Other:
@@ -199,7 +202,8 @@ export async function trainParamsFromArgs(args: string[]): Promise<{ params: Tra
     gan: v.gan === true,
     ...optional('adversarialWeight', num('adversarial-weight')),
     ...optional('vgg16Weights', str('vgg16-weights') === undefined ? undefined : resolve(str('vgg16-weights')!)),
-    out: /[\\/]/.test(out) || out.startsWith('.') ? resolve(out) : out,
+    ...optional('initFrom', str('init-from') === undefined ? undefined : pathOrName(str('init-from')!)),
+    out: pathOrName(out),
     ...optional('name', str('name')),
     resume: v.resume === true,
     overwrite: v.overwrite === true,
@@ -207,6 +211,11 @@ export async function trainParamsFromArgs(args: string[]): Promise<{ params: Tra
     ...optional('modelsDir', modelsDir),
   };
   return { params, json: v.json === true, ...optional('backend', str('backend')) };
+}
+
+/** A value with a slash or a leading dot is a folder (made absolute); anything else names a model. */
+function pathOrName(value: string): string {
+  return /[\\/]/.test(value) || value.startsWith('.') ? resolve(value) : value;
 }
 
 function fixed(value: number | null | undefined, digits: number): string {
@@ -239,6 +248,7 @@ class Progress {
         );
         if (event.resumedFrom > 0) io.err(`Resuming after epoch ${event.resumedFrom} (run folder ${event.workDir}).`);
         else io.err(`Run folder (checkpoints, samples): ${event.workDir}`);
+        if (event.initFrom) io.err(`Starting from the weights of "${event.initFrom.name}" (${event.initFrom.dir}).`);
         if (event.vgg16Layers) io.err(`Loaded VGG16 weights into ${event.vgg16Layers.join(', ')}.`);
         break;
       }

@@ -26,9 +26,10 @@ import {
 import { createPatchSampler, createValidationSet, deriveSeed, splitDataset, type ManagedPatchSampler } from '../data/index';
 import { getArchitecture } from '../models/index';
 import { findLatestCheckpoint, readCheckpointState, train, type TrainResult } from '../train/index';
-import { savePackage, trainingSection } from '../package/index';
+import { loadPackageDir, savePackage, trainingSection } from '../package/index';
 import { loadVgg16Weights } from '../keras/vgg16';
 import { anySignal, dataFingerprint, exists, openJobData, parseParams, resolveTrainOutput } from './common';
+import { readStartingPoint } from './init-from';
 import { readRunState, writeRunState } from './run-state';
 
 export interface TrainJobContext {
@@ -82,13 +83,15 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
   const params = parseParams(TrainParamsSchema, input, 'training parameters');
   const emit = (event: TrainEvent): void => ctx.emit?.(event);
   const arch = getArchitecture(params.arch);
-  const hyperIn = { ...params.hyper };
+  const start = params.initFrom ? await readStartingPoint(params.initFrom, { modelsDir: params.modelsDir, arch: params.arch, hyper: params.hyper }) : null;
+  const hyperIn = { ...(start?.hyper ?? params.hyper) };
   // The classifier's input size is the patch size unless given.
   if (arch.task === 'classify' && hyperIn.inputSize === undefined) hyperIn.inputSize = params.patch;
   const hyper = arch.resolve(hyperIn);
   if (params.vgg16Weights && arch.id !== 'vgg16-restorer') {
     throw new StudioError('BAD_INPUT', `VGG16 weights load only into the vgg16-restorer architecture, not ${arch.id}.`);
   }
+  if (params.vgg16Weights && start) throw new StudioError('BAD_INPUT', 'Start either from VGG16 weights or from a model, not both.');
   if (params.gan && arch.task !== 'restore') throw new StudioError('BAD_INPUT', 'GAN fine-tuning applies to restorers only.');
 
   const output = resolveTrainOutput(params);
@@ -182,6 +185,7 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
       initialModel = arch.build(hyper, { channels: 3 });
       vgg16Layers = await loadVgg16Weights(initialModel, params.vgg16Weights);
     }
+    if (start && resumedFrom === 0) initialModel = (await loadPackageDir(start.dir)).model;
 
     emit({
       type: 'start',
@@ -199,6 +203,7 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
       hyper,
       paramCount: arch.paramCount(hyper),
       ...(vgg16Layers ? { vgg16Layers } : {}),
+      ...(start ? { initFrom: { name: start.card.name, dir: start.dir } } : {}),
     });
 
     const sessionStart = performance.now();
@@ -238,7 +243,9 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
           architecture: { id: arch.id, hyper: result.recipe.hyper, channels: 3 },
           restores: {
             preset: params.synth ?? null,
-            description: `Trained on ${what} for ${result.epochs} epoch${result.epochs === 1 ? '' : 's'}.`,
+            description:
+              `Trained on ${what} for ${result.epochs} epoch${result.epochs === 1 ? '' : 's'}` +
+              (start ? `, starting from "${start.card.name}".` : '.'),
           },
           training: trainingSection(result, { dataFingerprint: fingerprint }),
           source: 'trained',
