@@ -122,6 +122,28 @@ test('the new model is in Models with its card, curves and layers; rename, expor
   await page.waitForFunction(() => document.querySelector('[data-testid=model-name]')?.textContent === 'Portrait denoiser');
 });
 
+test('a new run fine-tunes an installed model: it keeps its architecture and starts gently', async () => {
+  await page.getByTestId('nav-train').click();
+  await page.getByTestId('train-again').click();
+  await page.getByTestId('train-next').click();
+  await page.getByTestId('train-start-from').selectOption('e2e-model');
+  await page.getByTestId('train-start-note').waitFor();
+  assert.match((await page.getByTestId('train-start-note').textContent()) ?? '', /Fine-tunes “Portrait denoiser”/);
+  assert.match((await page.getByTestId('arch-dncnn').getAttribute('class')) ?? '', /active/);
+  await page.getByTestId('layer-diagram').waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, 'train-2-fine-tune.png') });
+  await page.getByTestId('train-next').click();
+  assert.equal(Number(await page.getByTestId('train-lr').inputValue()), 0.0002);
+  await page.getByTestId('train-name').fill('e2e-tuned');
+  await page.getByTestId('train-epochs').fill('1');
+  await page.getByTestId('train-steps').fill('2');
+  await page.getByTestId('train-start').click();
+  await page.getByTestId('train-fine-tuning').waitFor({ timeout: 60_000 });
+  assert.match((await page.getByTestId('train-fine-tuning').textContent()) ?? '', /Fine-tuning “Portrait denoiser”/);
+  await page.getByTestId('train-done').waitFor({ timeout: 240_000 });
+  assert.match((await page.getByTestId('train-done').textContent()) ?? '', /Saved “e2e-tuned”/);
+});
+
 test('no page errors', () => {
   assert.deepEqual(errors, []);
 });

@@ -2,11 +2,14 @@
 // this machine at the chosen batch and patch size (re-measured, debounced, when they change).
 import { computed, ref, watch, type Ref } from 'vue';
 import type { ArchitectureSummary, TrainSpeed } from '#shared/jobs';
+import type { HyperParams } from '#shared/model-card';
 import { api } from '../api';
 import { describeError } from './errors';
 
 export interface SpeedQuery {
   arch: ArchitectureSummary['id'];
+  /** The architecture's hyper-parameters (a fine-tuned model's); the zoo's defaults when left out. */
+  hyper?: HyperParams;
   batchSize: number;
   patch: number;
 }
@@ -28,7 +31,7 @@ export function useTrainSpeed(query: () => SpeedQuery | null, debounceMs = 800) 
     measuring.value = true;
     error.value = null;
     try {
-      const result = await api.call('train.measureSpeed', { arch: q.arch, hyper: {}, batchSize: q.batchSize, patch: q.patch });
+      const result = await api.call('train.measureSpeed', { arch: q.arch, hyper: q.hyper ?? {}, batchSize: q.batchSize, patch: q.patch });
       if (mine === generation) {
         last.value = result;
         lastKey.value = key;
@@ -43,7 +46,7 @@ export function useTrainSpeed(query: () => SpeedQuery | null, debounceMs = 800) 
   watch(
     () => {
       const q = query();
-      return q && q.batchSize >= 1 && q.patch >= 16 ? `${q.arch}|${q.batchSize}|${q.patch}` : null;
+      return q && q.batchSize >= 1 && q.patch >= 16 ? `${q.arch}|${JSON.stringify(q.hyper ?? {})}|${q.batchSize}|${q.patch}` : null;
     },
     (key) => {
       clearTimeout(timer);

@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import type { DatasetReport } from '#shared/dataset';
-import type { ArchitectureSummary, TrainEvent, TrainParamsInput } from '#shared/jobs';
+import type { ArchitectureSummary, ModelListItem, TrainEvent, TrainParamsInput } from '#shared/jobs';
 import type { EpochRecord, HyperParams, LayerSummary } from '#shared/model-card';
 import type { Job, SynthPreview } from '#shared/contract';
 import { api } from '../api';
@@ -19,6 +19,9 @@ export const PRESETS = [
   { id: 'jpeg:20', label: 'JPEG quality 20' },
   { id: 'old-photo', label: 'Old photo (blur, noise, JPEG, fading, scratches, dust)' },
 ] as const;
+
+const FINE_TUNE_LR = 2e-4;
+const FINE_TUNE_WARMUP = 100;
 
 export interface TrainSettings {
   name: string;
@@ -51,6 +54,11 @@ export const useTrainStore = defineStore('train', () => {
   const arch = ref<ArchitectureSummary['id']>('dncnn');
   const hyper = ref<HyperParams>({});
   const layers = ref<LayerSummary[]>([]);
+  /** Installed restorers a run can start from (fine-tuning), and the chosen one (null: fresh weights). */
+  const startModels = ref<ModelListItem[]>([]);
+  const startFrom = ref<ModelListItem | null>(null);
+  /** The chosen start model's hyper-parameters (its architecture as built), for the diagram and the timing. */
+  const startHyper = ref<HyperParams | null>(null);
 
   // Step 3: hyper-parameters
   const settings = reactive<TrainSettings>({
@@ -112,20 +120,47 @@ export const useTrainStore = defineStore('train', () => {
     });
   }
 
+  /** The zoo (once) and the installed models a run can start from (each time: models come and go). */
   async function loadArchitectures(): Promise<void> {
-    if (architectures.value.length) return;
     await guard(async () => {
-      architectures.value = await api.call('models.architectures', {});
-      await chooseArch(arch.value);
+      const first = architectures.value.length === 0;
+      if (first) architectures.value = await api.call('models.architectures', {});
+      const trainable = new Set<string>(architectures.value.filter((a) => a.task === 'restore').map((a) => a.id));
+      startModels.value = (await api.call('models.list', {})).filter((m) => m.task === 'restore' && !m.error && m.arch && trainable.has(m.arch));
+      if (startFrom.value && !startModels.value.some((m) => m.path === startFrom.value!.path)) startFrom.value = null;
+      if (first || !startFrom.value) await chooseArch(arch.value);
     });
   }
 
+  /** A fresh model of this architecture. */
   async function chooseArch(id: ArchitectureSummary['id']): Promise<void> {
     arch.value = id;
     hyper.value = {};
+    startFrom.value = null;
+    startHyper.value = null;
     layers.value = [];
     await guard(async () => {
       layers.value = await api.call('models.layers', { arch: id, hyper: {} });
+    });
+  }
+
+  /**
+   * Fine-tuning: the run starts from this installed model's weights and keeps its architecture. A lower
+   * learning rate with a warm-up keeps what it has learnt (a fresh optimizer at 1e-3 wipes much of it out).
+   */
+  async function chooseStart(model: ModelListItem): Promise<void> {
+    await guard(async () => {
+      const details = await api.call('models.show', { id: model.id });
+      const { id: archId, hyper: modelHyper } = details.card.architecture;
+      const summary = architectures.value.find((a) => a.id === archId);
+      if (!summary) throw new Error(`“${model.name ?? model.id}” is a ${archId} model, which the studio cannot train.`);
+      layers.value = await api.call('models.layers', { arch: summary.id, hyper: modelHyper });
+      arch.value = summary.id;
+      hyper.value = {};
+      startFrom.value = model;
+      startHyper.value = modelHyper;
+      settings.lr = Math.min(settings.lr, FINE_TUNE_LR);
+      settings.warmup = Math.max(settings.warmup, FINE_TUNE_WARMUP);
     });
   }
 
@@ -135,6 +170,7 @@ export const useTrainStore = defineStore('train', () => {
       ...(needsPreset.value ? { synth: preset.value } : {}),
       arch: arch.value,
       hyper: hyper.value,
+      ...(startFrom.value ? { initFrom: startFrom.value.path } : {}),
       epochs: settings.epochs,
       stepsPerEpoch: settings.stepsPerEpoch,
       batchSize: settings.batchSize,
@@ -198,8 +234,8 @@ export const useTrainStore = defineStore('train', () => {
   }
 
   return {
-    step, error, dataDir, report, checking, preset, preview, previewSeed, architectures, arch, hyper, layers, settings,
-    job, events, needsPreset, history, batches, lastBatch, lastEpoch, started, done, warnings,
-    chooseData, refreshPreview, loadArchitectures, chooseArch, start, stop, cancel, resumable, reattach,
+    step, error, dataDir, report, checking, preset, preview, previewSeed, architectures, arch, hyper, layers, startModels, startFrom,
+    startHyper, settings, job, events, needsPreset, history, batches, lastBatch, lastEpoch, started, done, warnings,
+    chooseData, refreshPreview, loadArchitectures, chooseArch, chooseStart, start, stop, cancel, resumable, reattach,
   };
 });
