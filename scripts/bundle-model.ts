@@ -3,7 +3,9 @@
 //
 //   npm run bundle:model -- --from <trained model folder> --id <id> --commands <file> \
 //     [--quality <bench:quality --json output>] [--threads <n>] [--notes <text>] [--description <what it restores>]
-//     [--out-dir resources/models]
+//     [--prior-seconds <n>] [--out-dir resources/models]
+// --prior-seconds: training time of the runs before this one, for a model fine-tuned (--init-from) from an
+// earlier run: its card only times the last run, the provenance states the whole cost.
 //
 // --commands: a text file with the commands that reproduce the model, one per line (blank lines and lines
 // starting with # are skipped). --quality: the JSON line `npm run bench:quality -- <dir> --json` printed;
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     notes: { type: 'string' },
     description: { type: 'string' },
+    'prior-seconds': { type: 'string', default: '0' },
     'out-dir': { type: 'string' },
   },
 });
@@ -36,6 +39,7 @@ if (!values.from || !values.id || !values.commands) {
   process.exit(2);
 }
 const id = PackageIdSchema.parse(values.id);
+const priorSeconds = z.coerce.number().nonnegative().parse(values['prior-seconds']);
 const outDir = values['out-dir'] ?? bundledModelsDir();
 
 const QualityFileSchema = z.object({
@@ -67,7 +71,7 @@ const bundled = ModelCardSchema.parse({
   provenance: {
     commands,
     machine,
-    trainingSeconds: card.training?.seconds ?? 0,
+    trainingSeconds: priorSeconds + (card.training?.seconds ?? 0),
     evaluations,
     ...(values.notes ? { notes: values.notes } : {}),
   },

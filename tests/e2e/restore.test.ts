@@ -14,7 +14,7 @@ import { getArchitecture } from '../../src/main/engine/models';
 import { savePackage } from '../../src/main/engine/package';
 import { SCREENSHOTS } from '../helpers/browser';
 import { tempDir, writeTestImage } from '../helpers/fixtures';
-import { openStudio, type StudioPage } from '../helpers/studio-page';
+import { browseTo, openStudio, type StudioPage } from '../helpers/studio-page';
 
 let studio: StudioPage;
 let page: Page;
@@ -57,8 +57,7 @@ after(async () => {
 
 test('opening a folder shows its photos', async () => {
   await page.getByTestId('restore-open').click();
-  await page.getByTestId('folder-path').fill(photos);
-  await page.getByTestId('folder-path').press('Enter');
+  await browseTo(page, photos);
   await page.waitForFunction(() => /4 photos/.test(document.querySelector('[data-testid=folder-image-count]')?.textContent ?? ''));
   await page.getByTestId('folder-open').click();
   await page.getByTestId('restore-photos').waitFor();

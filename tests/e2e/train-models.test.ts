@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { SCREENSHOTS } from '../helpers/browser';
 import { tempDir, writeTestImage } from '../helpers/fixtures';
-import { openStudio, type StudioPage } from '../helpers/studio-page';
+import { browseTo as browseToIn, openStudio, type StudioPage } from '../helpers/studio-page';
 
 let studio: StudioPage;
 let page: Page;
@@ -35,11 +35,8 @@ after(async () => {
   await cleanup?.();
 });
 
-async function browseTo(dir: string): Promise<void> {
-  await page.getByTestId('folder-browser').waitFor();
-  await page.getByTestId('folder-path').fill(dir);
-  await page.getByTestId('folder-path').press('Enter');
-  await page.waitForFunction((d) => (document.querySelector('[data-testid=folder-path]') as HTMLInputElement).value === d, dir);
+function browseTo(dir: string): Promise<void> {
+  return browseToIn(page, dir);
 }
 
 test('the wizard checks the folder and previews the damage', async () => {

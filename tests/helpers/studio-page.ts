@@ -52,3 +52,11 @@ export async function openStudio(options: StudioPageOptions): Promise<StudioPage
     throw error;
   }
 }
+
+/** In the open folder browser, goes to `dir` by typing it, and waits until its listing is on screen. */
+export async function browseTo(page: Page, dir: string): Promise<void> {
+  await page.getByTestId('folder-browser').waitFor();
+  await page.getByTestId('folder-path').fill(dir);
+  await page.getByTestId('folder-path').press('Enter');
+  await page.waitForFunction((d) => document.querySelector('[data-testid=folder-browser]')?.getAttribute('data-listed') === d, dir);
+}
