@@ -248,7 +248,13 @@ class Progress {
         );
         if (event.resumedFrom > 0) io.err(`Resuming after epoch ${event.resumedFrom} (run folder ${event.workDir}).`);
         else io.err(`Run folder (checkpoints, samples): ${event.workDir}`);
-        if (event.initFrom) io.err(`Starting from the weights of "${event.initFrom.name}" (${event.initFrom.dir}).`);
+        if (event.initFrom) {
+          io.err(
+            event.resumedFrom > 0
+              ? `Fine-tuning "${event.initFrom.name}" (${event.initFrom.dir}); the weights come from the checkpoint.`
+              : `Starting from the weights of "${event.initFrom.name}" (${event.initFrom.dir}).`,
+          );
+        }
         if (event.vgg16Layers) io.err(`Loaded VGG16 weights into ${event.vgg16Layers.join(', ')}.`);
         break;
       }
