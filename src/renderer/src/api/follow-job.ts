@@ -1,5 +1,6 @@
 // Follows a running job: its stream of events (replayed from the start) and its state changes, until
 // stopped. Restore and Train both watch their job this way.
+import type { Ref } from 'vue';
 import type { Job, StudioContract } from '#shared/contract';
 import type { EventDataOf } from '#shared/rpc/protocol';
 import { api } from './index';
@@ -26,4 +27,17 @@ export function followJob<E extends JobStream>(
     stopEvents();
     stopJob();
   };
+}
+
+/** followJob for a store that keeps the job, its events and the last error in refs. */
+export function followJobInto<E extends JobStream>(
+  jobId: string,
+  stream: E,
+  refs: { events: Ref<EventDataOf<StudioContract, E>[]>; job: Ref<Job | null>; error: Ref<string | null> },
+): () => void {
+  return followJob(jobId, stream, {
+    event: (e) => refs.events.value.push(e),
+    job: (update) => (refs.job.value = update),
+    error: (message) => (refs.error.value = message),
+  });
 }

@@ -6,7 +6,7 @@ import type { FileEntry, Job } from '#shared/contract';
 import type { ModelListItem } from '#shared/jobs';
 import type { RestoreEvent } from '#shared/restore';
 import { api } from '../api';
-import { followJob } from '../api/follow-job';
+import { followJobInto } from '../api/follow-job';
 import { describeError } from '../composables/errors';
 import type { CompareItem } from './compare';
 
@@ -87,11 +87,7 @@ export const useRestoreStore = defineStore('restore', () => {
         ...(options.model ? { model: options.model } : {}),
       });
       stopListening?.();
-      stopListening = followJob(job.value.id, 'restore.events', {
-        event: (e) => events.value.push(e),
-        job: (update) => (job.value = update),
-        error: (message) => (error.value = message),
-      });
+      stopListening = followJobInto(job.value.id, 'restore.events', { events, job, error });
     });
   }
 

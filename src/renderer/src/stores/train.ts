@@ -6,7 +6,7 @@ import type { ArchitectureSummary, ModelListItem, TrainEvent, TrainParamsInput }
 import type { EpochRecord, HyperParams, LayerSummary } from '#shared/model-card';
 import type { Job, SynthPreview } from '#shared/contract';
 import { api } from '../api';
-import { followJob } from '../api/follow-job';
+import { followJobInto } from '../api/follow-job';
 import { describeError } from '../composables/errors';
 import type { BatchPoint } from '../components/LearningCurves.vue';
 
@@ -197,11 +197,7 @@ export const useTrainStore = defineStore('train', () => {
 
   function listen(jobId: string): void {
     stopListening?.();
-    stopListening = followJob(jobId, 'train.events', {
-      event: (e) => events.value.push(e),
-      job: (update) => (job.value = update),
-      error: (message) => (error.value = message),
-    });
+    stopListening = followJobInto(jobId, 'train.events', { events, job, error });
   }
 
   async function stop(): Promise<void> {
