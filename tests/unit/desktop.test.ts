@@ -2,7 +2,7 @@
 // second launch become `app.command` events the UI receives over the protocol.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { MenuItemConstructorOptions } from 'electron';
 import { CommandBus } from '../../src/main/desktop/commands';
@@ -156,9 +156,17 @@ test('commands sent before the UI listens are delivered when it does', async () 
   assert.deepEqual(got, [{ command: 'open-paths', paths: ['/photos'] }]);
 });
 
-test('launch arguments: flags, the app folder and missing paths are not opened', () => {
-  const exists = (p: string): boolean => ['/work/photos', '/work/a.jpg'].includes(p);
-  assert.deepEqual(pathsFromArgv(['electron', '.', '--inspect', 'photos', '/work/a.jpg', 'nope'], '/work', exists), ['/work/photos', '/work/a.jpg']);
+test('launch arguments: flags, the app folder and missing paths are not opened', async () => {
+  // Real files in a temporary folder: a relative folder name and an absolute photo path are opened.
+  const { dir, cleanup } = await tempDir();
+  try {
+    await mkdir(join(dir, 'photos'));
+    await writeFile(join(dir, 'a.jpg'), 'x');
+    const argv = ['electron', '.', '--inspect', 'photos', join(dir, 'a.jpg'), 'nope'];
+    assert.deepEqual(pathsFromArgv(argv, dir), [join(dir, 'photos'), join(dir, 'a.jpg')]);
+  } finally {
+    await cleanup();
+  }
 });
 
 test('window state is remembered and never restored off-screen', async () => {
