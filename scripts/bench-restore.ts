@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { initBackend, resolvePreference } from '../src/main/engine/backend';
 import { getArchitecture } from '../src/main/engine/models/index';
+import { median } from '../src/main/engine/train/speed';
 import { listPackages } from '../src/main/engine/package/index';
 import { bundledModelsDir } from '../src/main/paths';
 import { restoreBatch } from '../src/main/engine/infer/batch';
@@ -145,8 +146,14 @@ async function main(): Promise<void> {
       tf.dispose(profile.result as tf.Tensor);
       console.log(`  one ${plan.tile}x${plan.tile} tile: peak tensor memory ${mb(profile.peakBytes)} (estimate used for tile sizing: ${mb(model.bytesPerPixel * plan.tile * plan.tile)})`);
       await timeRestore(model, 128, 128); // warm-up: kernels, heap growth
-      const small = await timeRestore(model, 576, 720);
-      console.log(`  576x720 (0.41 MP): ${small.mps.toFixed(3)} MP/s (${small.seconds.toFixed(1)} s)`);
+      // Median of 5: single timings swing by a third on a shared 2-core machine.
+      const runs: number[] = [];
+      for (let i = 0; i < 5; i++) runs.push((await timeRestore(model, 576, 720)).seconds);
+      const seconds = median(runs);
+      console.log(
+        `  576x720 (0.41 MP): median ${seconds.toFixed(2)} s (${((576 * 720) / 1e6 / seconds).toFixed(3)} MP/s; ` +
+          `5 runs ${Math.min(...runs).toFixed(2)}-${Math.max(...runs).toFixed(2)} s)`,
+      );
       console.log(`  ${await batchMemory(model, batchSize)}`);
       if (!values['skip-12mp']) {
         tfPeak = { numBytes: 0, numTensors: 0 };
