@@ -5,15 +5,20 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildIfNeeded } from './build-if-needed';
-import { main } from '../src/main/cli/index';
+import { electronBinaryPath, electronExit, electronLaunch } from '../src/main/desktop/electron-launch';
 
 const ELECTRON_DIR = join('node_modules', 'electron');
 
-function electronBinary(): string | null {
+function installedElectron(): string | null {
   const pathFile = join(ELECTRON_DIR, 'path.txt');
   if (!existsSync(pathFile)) return null;
   const binary = join(ELECTRON_DIR, 'dist', readFileSync(pathFile, 'utf8').trim());
   return existsSync(binary) ? binary : null;
+}
+
+function electronBinary(): string | null {
+  const binary = electronBinaryPath(process.env, process.platform, installedElectron, join);
+  return binary && existsSync(binary) ? binary : null;
 }
 
 /** Runs electron's own install script (it downloads the binary). Returns why it failed, or null. */
@@ -39,6 +44,8 @@ function noDisplay(): boolean {
 async function startBrowserMode(reason: string): Promise<void> {
   console.error(`Electron cannot start here: ${reason}.`);
   console.error('Starting browser mode instead; open the address below in a browser.');
+  // The CLI (sharp, the services) loads only here, never before Electron is launched.
+  const { main } = await import('../src/main/cli/index');
   process.exitCode = await main(['serve', ...process.argv.slice(2)]);
 }
 
@@ -54,8 +61,17 @@ if (!binary) {
 } else if (noDisplay()) {
   await startBrowserMode('there is no display (DISPLAY and WAYLAND_DISPLAY are unset)');
 } else {
-  const child = spawn(binary, ['.'], { stdio: 'inherit' });
-  child.on('exit', (code) => {
-    process.exitCode = code ?? 0;
+  const launch = electronLaunch(process.argv.slice(2), process.env);
+  // stderr is passed through and its tail kept, to recognise a sandbox abort.
+  const child = spawn(binary, launch.args, { stdio: ['inherit', 'inherit', 'pipe'], env: launch.env });
+  let stderrTail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    stderrTail = (stderrTail + chunk.toString()).slice(-4000);
+  });
+  child.on('exit', (code, signal) => {
+    const end = electronExit(code, signal, stderrTail);
+    if (end.message) console.error(end.message);
+    process.exitCode = end.exitCode;
   });
 }

@@ -38,6 +38,7 @@ import { jobEndNotification, taskbarProgress } from './desktop/job-feedback';
 import { DailyLog } from './services/logger';
 import { thumbnail } from './services/thumbnails';
 import { APP_NAME } from './paths';
+import { APP_USER_MODEL_ID, guardStartup, OpenFileQueue } from './desktop/electron-launch';
 
 const IMAGE_SCHEME = 'studio-image';
 
@@ -49,6 +50,8 @@ protocol.registerSchemesAsPrivileged([
 function utilityLauncherChild(env: NodeJS.ProcessEnv): ChildLike {
   const { entry } = engineEntry();
   const child = utilityProcess.fork(entry, [], { serviceName: 'Restoration Studio engine', env, stdio: 'inherit' });
+  // A fatal error in the engine process (e.g. its entry cannot load) is reported, not swallowed.
+  child.on('error', (type, location) => console.error(`engine process error: ${type} at ${location}`));
   return {
     get pid() {
       return child.pid;
@@ -106,11 +109,13 @@ function lockDown(contents: WebContents): void {
 }
 
 /** Paths the app was asked to open before it was ready (macOS open-file, file associations). */
-const pendingOpen: string[] = [];
+const openFiles = new OpenFileQueue();
 app.on('open-file', (event, path) => {
   event.preventDefault();
-  pendingOpen.push(path);
+  openFiles.push(path);
 });
+// Windows: notifications and taskbar grouping with the installer's shortcut need the appId.
+if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
 
 async function main(): Promise<void> {
   if (!app.requestSingleInstanceLock()) {
@@ -122,6 +127,7 @@ async function main(): Promise<void> {
   const home = dataDir();
   await mkdir(home, { recursive: true });
   const log = DailyLog.inDataDir(home);
+  startupLog = log;
   void log.info('app.started', { version: app.getVersion(), platform: process.platform });
   process.on('uncaughtException', (error) => void log.error('app.uncaught', { message: error.message, stack: error.stack }));
 
@@ -206,10 +212,6 @@ async function main(): Promise<void> {
   });
 
   app.on('second-instance', (_event, argv, cwd) => void desktop.secondInstance(argv, cwd));
-  app.on('open-file', (event, path) => {
-    event.preventDefault();
-    void desktop.openPaths([path]);
-  });
 
   // Taskbar / dock progress while jobs run, a notification when one ends.
   jobs.onUpdate((job) => {
@@ -268,7 +270,8 @@ async function main(): Promise<void> {
   });
   win.on('closed', () => (window = null));
   await win.loadURL(`${APP_ORIGIN}/index.html`);
-  await desktop.openPaths([...pendingOpen.splice(0), ...pathsFromArgv(process.argv, process.cwd())]);
+  const early = openFiles.drain((paths) => void desktop.openPaths(paths));
+  await desktop.openPaths([...early, ...pathsFromArgv(process.argv, process.cwd())]);
 
   app.on('window-all-closed', () => {
     engine.dispose();
@@ -277,4 +280,9 @@ async function main(): Promise<void> {
   });
 }
 
-void main();
+let startupLog: DailyLog | null = null;
+void guardStartup(main, {
+  log: (message, stack) => (startupLog ?? DailyLog.inDataDir(dataDir())).error('app.start-failed', { message, stack }),
+  showError: (title, message) => dialog.showErrorBox(title, message),
+  exit: (code) => app.exit(code),
+});

@@ -5,6 +5,7 @@ import { IPC_CHANNEL } from '#shared/bridge';
 import type { Message, Transport } from '#shared/rpc/protocol';
 import { isTrustedSender } from '../security/ipc-sender';
 import { transportListeners } from '#shared/rpc/transport-kit';
+import { PAGE_COMMITTED_EVENT } from '../desktop/electron-launch';
 
 export { APP_ORIGIN } from '../security/ipc-sender';
 
@@ -13,19 +14,18 @@ export function electronTransport(contents: WebContents): Transport {
   const onIpc = (event: IpcMainEvent, message: unknown): void => {
     if (isTrustedSender(event, contents)) kit.deliver(message);
   };
-  // A reload or navigation starts a new page: its subscriptions must not outlive the old one.
-  const onNavigate = (details: { isMainFrame: boolean; isSameDocument: boolean }): void => {
-    if (details.isMainFrame && !details.isSameDocument) close();
-  };
+  // A reload or navigation that committed replaced the page: its subscriptions must not outlive it.
+  // (did-start-navigation would also fire for navigations will-navigate then cancels.)
+  const onNavigate = (): void => close();
   const close = (): void => {
     if (kit.isClosed) return;
     ipcMain.removeListener(IPC_CHANNEL, onIpc);
-    contents.removeListener('did-start-navigation', onNavigate);
+    contents.removeListener(PAGE_COMMITTED_EVENT, onNavigate);
     contents.removeListener('destroyed', close);
     kit.markClosed();
   };
   ipcMain.on(IPC_CHANNEL, onIpc);
-  contents.on('did-start-navigation', onNavigate);
+  contents.on(PAGE_COMMITTED_EVENT, onNavigate);
   contents.once('destroyed', close);
   return {
     send(message: Message) {
