@@ -109,3 +109,40 @@ test('the path helper finds bundled resources in development and in an installed
     await rm(installed, { recursive: true, force: true });
   }
 });
+
+// Issue 20: packaging defects found against electron-builder 26's sources.
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+  author?: { name?: string; email?: string };
+  homepage?: string;
+  engines: { node: string };
+  desktopName?: string;
+};
+const builder = load(readFileSync('electron-builder.yml', 'utf8')) as {
+  npmRebuild?: boolean;
+  fileAssociations: { ext: string[]; name: string; mimeType?: string }[];
+  deb: { depends: string[] };
+  nsis: { perMachine: boolean };
+  linux: { executableName: string };
+};
+
+test('deb builds: package.json names an author with an email and a homepage (fpm requires both)', () => {
+  assert.ok(pkg.author?.name && /@/.test(pkg.author.email ?? ''));
+  assert.match(pkg.homepage ?? '', /^https:\/\//);
+});
+
+test('Linux file associations carry MIME types; Windows ones a specific ProgID and a per-machine install', () => {
+  for (const assoc of builder.fileAssociations) assert.match(assoc.mimeType ?? '', /^image\//, assoc.name);
+  for (const assoc of builder.fileAssociations) assert.notEqual(assoc.name, 'Photo');
+  assert.equal(builder.nsis.perMachine, true);
+});
+
+test('deb depends keeps electron-builder defaults (gtk, xss, xdg-utils for Open logs, atspi, uuid, secret)', () => {
+  for (const dep of ['libgtk-3-0', 'libnotify4', 'libnss3', 'libxss1', 'libxtst6', 'xdg-utils', 'libatspi2.0-0', 'libuuid1', 'libsecret-1-0'])
+    assert.ok(builder.deb.depends.includes(dep), dep);
+});
+
+test('no npm rebuild of the optional tfjs-node-gpu addon; desktopName for the Linux progress bar; Node >= 22.12', () => {
+  assert.equal(builder.npmRebuild, false);
+  assert.equal(pkg.desktopName, `${builder.linux.executableName}.desktop`);
+  assert.match(pkg.engines.node, /^>=22\.12/);
+});
