@@ -4,8 +4,16 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-function tmpSibling(target: string, tag: string): string {
+/** `.name.tmp-<pid>-<8 hex>` (being written) or `.name.old-<pid>-<8 hex>` (being replaced). */
+function tmpSibling(target: string, tag: 'tmp' | 'old'): string {
   return join(dirname(target), `.${basename(target)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** The names tmpSibling makes: what a process killed mid-write leaves behind, safe to remove later. */
+export const ATOMIC_TEMP_NAME = /^\..+\.(?:tmp|old)-\d+-[0-9a-f]{8}$/;
+
+export function isAtomicTempName(name: string): boolean {
+  return ATOMIC_TEMP_NAME.test(name);
 }
 
 /**
@@ -38,12 +46,18 @@ export async function writeDirAtomic(
   }
 }
 
+export interface AtomicWriteOptions {
+  /** Runs on the finished temporary file before it takes the real name; throwing removes it instead. */
+  check?: (tmp: string) => Promise<void>;
+}
+
 /** Fills a temporary sibling of `path` with `write`, then renames it into place (removed on failure). */
-async function viaTemporary(path: string, write: (tmp: string) => Promise<void>): Promise<void> {
+async function viaTemporary(path: string, write: (tmp: string) => Promise<void>, options: AtomicWriteOptions): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tmpSibling(path, 'tmp');
   try {
     await write(tmp);
+    await options.check?.(tmp);
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
@@ -55,13 +69,17 @@ async function viaTemporary(path: string, write: (tmp: string) => Promise<void>)
  * Writes a file through a temporary sibling and a rename. A stream is written as it arrives (never held in
  * memory whole); if it throws part-way, nothing appears under `path`.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
-  await viaTemporary(path, (tmp) => writeFile(tmp, data));
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array | AsyncIterable<Uint8Array>,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  await viaTemporary(path, (tmp) => writeFile(tmp, data), options);
 }
 
 /** Copies `source` to `path` through a temporary sibling and a rename. */
-export async function copyFileAtomic(source: string, path: string): Promise<void> {
-  await viaTemporary(path, (tmp) => copyFile(source, tmp));
+export async function copyFileAtomic(source: string, path: string, options: AtomicWriteOptions = {}): Promise<void> {
+  await viaTemporary(path, (tmp) => copyFile(source, tmp), options);
 }
 
 /** Names starting with a dot are temporaries (or hidden files) and never count as packages or checkpoints. */

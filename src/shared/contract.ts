@@ -46,7 +46,18 @@ export const SettingsSchema = z.object({
   theme: z.enum(['system', 'light', 'dark']).default('system'),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
-export const SettingsPatchSchema = SettingsSchema.partial().strict();
+/**
+ * A change to some settings. Built from the fields without their defaults: zod applies a default inside
+ * `.optional()`, so `SettingsSchema.partial()` would turn `{ theme }` into every other setting's default and
+ * each save would reset the rest.
+ */
+export const SettingsPatchSchema = z
+  .object(
+    Object.fromEntries(Object.entries(SettingsSchema.shape).map(([key, field]) => [key, field.unwrap().optional()])) as {
+      [K in keyof typeof SettingsSchema.shape]: z.ZodOptional<ReturnType<(typeof SettingsSchema.shape)[K]['unwrap']>>;
+    },
+  )
+  .strict();
 
 export const FileEntrySchema = z.object({
   name: z.string(),

@@ -25,3 +25,32 @@ export async function writeTestImage(file: string, width = 32, height = 24, seed
   await sharp(png).toFile(file);
   return png;
 }
+
+/**
+ * Leaves what a process killed in the middle of an atomic write leaves: a real writeFileAtomic of `path` in a
+ * child process, killed with SIGKILL once its temporary sibling exists. Returns the leftover's name.
+ */
+export async function killedMidWrite(path: string): Promise<string> {
+  const { spawn } = await import('node:child_process');
+  const { readdir } = await import('node:fs/promises');
+  const { basename, dirname } = await import('node:path');
+  const atomic = new URL('../../src/main/fs-atomic.ts', import.meta.url).href;
+  const script = `
+    const { writeFileAtomic } = await import(${JSON.stringify(atomic)});
+    async function* forever() { yield new Uint8Array(64); await new Promise(() => setInterval(() => {}, 1000)); }
+    await writeFileAtomic(${JSON.stringify(path)}, forever());`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'ignore' });
+  const prefix = `.${basename(path)}.tmp-${child.pid}-`;
+  const deadline = Date.now() + 20_000;
+  try {
+    for (;;) {
+      const leftover = (await readdir(dirname(path)).catch(() => [] as string[])).find((n) => n.startsWith(prefix));
+      if (leftover) return leftover;
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the writer of ${path} never started its temporary file`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => (child.exitCode !== null || child.signalCode ? r(null) : child.once('exit', r)));
+  }
+}

@@ -15,7 +15,7 @@ import { JobRegistry } from '../../src/main/services/jobs';
 import { SettingsStore } from '../../src/main/services/settings';
 import { RpcClient } from '#shared/rpc/client';
 import type { StudioContract } from '#shared/contract';
-import { webSocketTransport } from '../../src/main/transport/websocket';
+import { MAX_MESSAGE_BYTES, webSocketTransport } from '../../src/main/transport/websocket';
 import { tempDir, writeTestImage } from '../helpers/fixtures';
 
 let server: BrowserServer;
@@ -200,4 +200,77 @@ test('a WebSocket with the token speaks the protocol', async () => {
   // The server hears of the close asynchronously: poll (a loaded machine may take a while) rather than sleep.
   for (let waited = 0; server.connections().length > 0 && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
   assert.equal(server.connections().length, 0, 'the closed connection is forgotten');
+});
+
+// --- One request cannot take the server down (each of these used to crash it or hang the client) ---------
+
+async function stillServing(): Promise<void> {
+  assert.equal((await get(withToken('/'))).status, 200, 'the server still answers');
+}
+
+test('a folder asked for as a file is a 404, on the static route and the image route', async () => {
+  for (const path of ['/assets', '/assets/']) {
+    const res = await get(withToken(path));
+    assert.equal(res.status, 404, `${path}: ${res.status} ${res.body.toString()}`);
+  }
+  assert.equal((await get(image(join(root, 'photos', 'sub')))).status, 404);
+  await stillServing();
+});
+
+test('the image route serves photos only, never a page or a script from an opened folder', async () => {
+  const page = join(root, 'photos', 'page.html');
+  const script = join(root, 'photos', 'evil.js');
+  const drawing = join(root, 'photos', 'drawing.svg');
+  await writeFile(page, '<!doctype html><script src="/image?path=evil.js"></script>');
+  await writeFile(script, 'alert(document.cookie)');
+  await writeFile(drawing, '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+  for (const file of [page, script, drawing]) {
+    for (const query of ['', '&thumb=64']) {
+      const res = await get(withToken(`/image?path=${encodeURIComponent(file)}${query}`));
+      assert.equal(res.status, 415, `${file}${query}: ${res.status}`);
+      assert.match(String(res.headers['content-type']), /application\/json/);
+      assert.match(String(res.headers['x-content-type-options']), /nosniff/);
+      assert.ok(!res.body.includes(Buffer.from('alert')), `${file} leaked its content`);
+    }
+  }
+  const ok = await get(image(photo));
+  assert.equal(ok.headers['x-content-type-options'], 'nosniff');
+});
+
+test('malformed percent-encoding and NUL bytes in a path are 400 with a sentence, not 500', async () => {
+  for (const path of ['/%E0%A4%A', '/assets/%ZZ.js', '/%00', '/assets/app.js%00.png']) {
+    const res = await get(withToken(path));
+    assert.equal(res.status, 400, `${path}: ${res.status} ${res.body.toString()}`);
+    const { error } = JSON.parse(res.body.toString()) as { error: { code: string; message: string } };
+    assert.equal(error.code, 'BAD_INPUT');
+    assert.doesNotMatch(error.message, /URI malformed|ERR_|must be a string without null bytes/);
+  }
+  await stillServing();
+});
+
+test('a WebSocket message over the size limit closes that socket (1009) and nothing else', async () => {
+  const socket = await openSocket(`?token=${server.token}`, { origin: `http://127.0.0.1:${server.port}` });
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  socket.send('x'.repeat(MAX_MESSAGE_BYTES + 1));
+  assert.equal(await closed, 1009);
+  await new Promise((r) => setTimeout(r, 200)); // the server side's error surfaces after the close frame
+  await stillServing();
+  const again = await openSocket(`?token=${server.token}`, { origin: `http://127.0.0.1:${server.port}` });
+  const client = new RpcClient<StudioContract>(webSocketTransport(again));
+  assert.equal((await client.call('app.info', {})).mode, 'browser');
+  client.close();
+});
+
+test('settings changed one at a time keep every change (each save used to reset the others)', async () => {
+  const socket = await openSocket(`?token=${server.token}`, { origin: `http://127.0.0.1:${server.port}` });
+  const client = new RpcClient<StudioContract>(webSocketTransport(socket));
+  await client.call('settings.update', { theme: 'dark' });
+  await client.call('settings.update', { outputFormat: 'webp' });
+  const last = await client.call('settings.update', { quality: 81 });
+  assert.deepEqual([last.theme, last.outputFormat, last.quality], ['dark', 'webp', 81]);
+  const onDisk = JSON.parse(await readFile(join(root, 'home', 'settings.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual([onDisk.theme, onDisk.outputFormat, onDisk.quality], ['dark', 'webp', 81]);
+  const reread = await client.call('settings.get', {});
+  assert.deepEqual([reread.theme, reread.outputFormat, reread.quality], ['dark', 'webp', 81]);
+  client.close();
 });

@@ -209,3 +209,30 @@ test('POST /upload with the token and our Origin writes the photo; other methods
   });
   assert.equal(get, 405);
 });
+
+test('uploads and drops are checked by content: text as .jpg, a page as .png, an SVG and an empty file are refused', async () => {
+  const { batch, dir } = await newDropFolder(['a.png']);
+  assert.ok(batch && dir);
+  const fakes: [string, Buffer, RegExp][] = [
+    ['notes.jpg', Buffer.from('just some text, not a photo\n'), /notes\.jpg is not a photo/],
+    ['page.png', Buffer.from('<!doctype html><script>alert(1)</script><svg xmlns="http://www.w3.org/2000/svg"/>'), /page\.png is not a photo/],
+    ['drawing.png', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>'), /drawing\.png is not a photo: it holds SVG data/],
+    ['empty.webp', Buffer.alloc(0), /empty\.webp is empty \(0 bytes\)/],
+  ];
+  for (const [name, bytes, reason] of fakes) {
+    const reply = await post(uploadPath(batch, name), bytes, ours());
+    assert.equal(reply.status, 415, `${name}: ${reply.body}`);
+    assert.match((JSON.parse(reply.body) as { error: { message: string } }).error.message, reason);
+  }
+  assert.deepEqual(await readdir(dir), [], 'no refused upload appears in the folder, not even for a moment under a temporary name');
+  assert.equal((await post(uploadPath(batch, 'a.png'), png, ours())).status, 200, 'a real photo still goes through');
+
+  // The Electron drop (paths) checks content the same way.
+  const originals = join(root, 'fake-originals');
+  await mkdir(originals, { recursive: true });
+  for (const [name, bytes] of fakes) await writeFile(join(originals, name), bytes);
+  const dropped = await importDroppedPaths(fakes.map(([name]) => join(originals, name)));
+  assert.equal(dropped.dir, null, 'no folder for a drop without photos');
+  assert.deepEqual(dropped.imported, []);
+  fakes.forEach(([name, , reason], i) => assert.match(dropped.rejected[i]!.reason, reason, name));
+});

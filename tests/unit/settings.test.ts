@@ -4,6 +4,7 @@ import { readFile, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SettingsStore } from '../../src/main/services/settings';
 import { tempDir } from '../helpers/fixtures';
+import { isAtomicTempName } from '../../src/main/fs-atomic';
 
 test('settings persist, validate, and survive a damaged file', async () => {
   const { dir, cleanup } = await tempDir();
@@ -16,7 +17,7 @@ test('settings persist, validate, and survive a damaged file', async () => {
     assert.equal(reread.theme, 'dark');
     await assert.rejects(store.update({ quality: 500 }));
     assert.equal(JSON.parse(await readFile(join(dir, 'settings.json'), 'utf8')).quality, 92);
-    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), [], 'no temp files left');
+    assert.deepEqual((await readdir(dir)).filter((f) => isAtomicTempName(f)), [], 'no temp files left');
 
     await writeFile(join(dir, 'settings.json'), '{ not json');
     const recovered = await SettingsStore.inDataDir(dir).get();

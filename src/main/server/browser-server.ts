@@ -4,8 +4,7 @@
 // Only GET/HEAD are served, except POST /upload (photos dropped on the Restore view), which must also carry an
 // Origin naming this server (CSRF).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, relative, isAbsolute } from 'node:path';
@@ -61,6 +60,56 @@ const MIME: Record<string, string> = {
 
 const COOKIE = 'studio_token';
 
+/**
+ * What /image serves: photos only, never a page or a script that happens to lie in an opened folder (with
+ * nosniff, a browser will not run them as anything else). SVG is left out: it can carry scripts.
+ */
+const PHOTO_TYPES = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.avif', '.tif', '.tiff', '.bmp']);
+
+/** The HTTP status of an error code: a StudioError's, a Node errno, or TOO_LARGE for an upload over the limit. */
+function statusFor(code: string | null | undefined): number {
+  switch (code) {
+    case 'BAD_INPUT':
+      return 400;
+    case 'UNAUTHORIZED':
+      return 401;
+    case 'FORBIDDEN_PATH':
+      return 403;
+    case 'NOT_FOUND':
+    case 'ENOENT':
+    case 'ENOTDIR':
+    case 'EISDIR':
+      return 404;
+    case 'TOO_LARGE':
+      return 413;
+    case 'IMAGE_UNREADABLE':
+      return 415;
+    default:
+      return 500;
+  }
+}
+
+/** The path of a static request, decoded; malformed percent-encoding or a NUL byte is a bad request. */
+function decodedPath(pathname: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    throw new StudioError('BAD_INPUT', 'The address is not validly encoded.');
+  }
+  if (decoded.includes('\0')) throw new StudioError('BAD_INPUT', 'The address contains a NUL character.');
+  return decoded;
+}
+
+/** The request's URL, or null when its target cannot be parsed at all. */
+function requestUrl(req: IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? '/', 'http://127.0.0.1');
+  } catch {
+    return null;
+  }
+}
+
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const tokenBytes = Buffer.from(token);
@@ -98,18 +147,29 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   };
 
   const sendError = (res: ServerResponse, status: number, error: unknown): void => {
+    if (res.headersSent) return void res.destroy(); // mid-body: all that is left is to cut the reply
     const envelope = toErrorEnvelope(error);
     res.writeHead(status, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ error: envelope }));
   };
 
-  const sendFile = async (res: ServerResponse, file: string): Promise<void> => {
-    const info = await stat(file);
-    res.writeHead(200, {
-      'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
-      'Content-Length': info.size,
-    });
-    createReadStream(file).pipe(res);
+  /**
+   * Streams a regular file. It is opened before any header goes out, so a folder, a missing file or one that
+   * cannot be read is an error reply; a read failure after that cuts the reply rather than the server.
+   */
+  const sendFile = async (res: ServerResponse, file: string, contentType: string): Promise<void> => {
+    const handle = await open(file, 'r');
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new StudioError('NOT_FOUND', 'Not found.');
+      res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': info.size });
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    const stream = handle.createReadStream();
+    stream.once('error', () => res.destroy());
+    stream.pipe(res);
   };
 
   /**
@@ -135,61 +195,69 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       res.end(JSON.stringify({ dir, file }));
     } catch (error) {
       const code = error instanceof StudioError ? error.code : null;
-      refuse(isTooLarge(error) ? 413 : code === 'BAD_INPUT' ? 400 : code === 'NOT_FOUND' ? 404 : 500, error);
+      refuse(statusFor(isTooLarge(error) ? 'TOO_LARGE' : code), error);
     }
   };
 
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    securityHeaders(res);
+    const url = requestUrl(req);
+    if (!url) return sendError(res, 400, new StudioError('BAD_INPUT', 'The address cannot be read.'));
+    if (!hostAllowed(req)) return sendError(res, 403, new StudioError('UNAUTHORIZED', 'Unknown host.'));
+    const presented = requestToken(req, url);
+    if (!tokenMatches(presented)) {
+      return sendError(res, 401, new StudioError('UNAUTHORIZED', 'Open the studio with the address it printed (it carries the access token).'));
+    }
+    if (url.pathname === '/upload') {
+      if (req.method !== 'POST') return sendError(res, 405, new StudioError('BAD_INPUT', 'Upload with POST.'));
+      if (!originRequired(req)) return sendError(res, 403, new StudioError('UNAUTHORIZED', 'Uploads must come from the studio page.'));
+      return await upload(req, res, url);
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendError(res, 405, new StudioError('BAD_INPUT', 'Only GET is served.'));
+    }
+    if (url.searchParams.get('token')) {
+      res.setHeader('Set-Cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
+    }
+    try {
+      if (url.pathname === '/image') return await image(res, url);
+      const relativePath = url.pathname === '/' ? 'index.html' : decodedPath(url.pathname).replace(/^\/+/, '');
+      const file = normalize(join(options.rendererDir, relativePath));
+      const rel = relative(options.rendererDir, file);
+      if (rel.startsWith('..') || isAbsolute(rel)) throw new StudioError('FORBIDDEN_PATH', 'Outside the app.');
+      return await sendFile(res, file, MIME[extname(file).toLowerCase()] ?? 'application/octet-stream');
+    } catch (error) {
+      const status = statusFor(error instanceof StudioError ? error.code : (error as NodeJS.ErrnoException).code);
+      return sendError(res, status, status === 404 && !(error instanceof StudioError) ? new StudioError('NOT_FOUND', 'Not found.') : error);
+    }
+  };
+
+  /** GET /image?path=<absolute path>[&thumb=<width>]: a photo under an opened folder, or its thumbnail. */
+  const image = async (res: ServerResponse, url: URL): Promise<void> => {
+    const file = await options.folders.resolveFile(url.searchParams.get('path') ?? '');
+    const type = extname(file).toLowerCase();
+    if (!PHOTO_TYPES.has(type)) throw new StudioError('IMAGE_UNREADABLE', `${file} is not a photo; only photos are shown.`);
+    const width = Number(url.searchParams.get('thumb') ?? 0);
+    if (width > 0) {
+      const data = await thumbnail(file, width).catch(() => {
+        throw new StudioError('IMAGE_UNREADABLE', `${file} cannot be read as an image.`);
+      });
+      res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': data.length });
+      return void res.end(data);
+    }
+    return sendFile(res, file, MIME[type] ?? 'application/octet-stream');
+  };
+
+  // No request may take the server down: whatever escapes the handler becomes a 500 for that request alone.
   const server = createServer((req, res) => {
-    void (async () => {
-      securityHeaders(res);
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      if (!hostAllowed(req)) return sendError(res, 403, new StudioError('UNAUTHORIZED', 'Unknown host.'));
-      const presented = requestToken(req, url);
-      if (!tokenMatches(presented)) {
-        return sendError(res, 401, new StudioError('UNAUTHORIZED', 'Open the studio with the address it printed (it carries the access token).'));
-      }
-      if (url.pathname === '/upload') {
-        if (req.method !== 'POST') return sendError(res, 405, new StudioError('BAD_INPUT', 'Upload with POST.'));
-        if (!originRequired(req)) return sendError(res, 403, new StudioError('UNAUTHORIZED', 'Uploads must come from the studio page.'));
-        return await upload(req, res, url);
-      }
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        return sendError(res, 405, new StudioError('BAD_INPUT', 'Only GET is served.'));
-      }
-      if (url.searchParams.get('token')) {
-        res.setHeader('Set-Cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
-      }
-      try {
-        if (url.pathname === '/image') {
-          const file = await options.folders.resolveFile(url.searchParams.get('path') ?? '');
-          const width = Number(url.searchParams.get('thumb') ?? 0);
-          if (width > 0) {
-            const data = await thumbnail(file, width).catch(() => {
-              throw new StudioError('IMAGE_UNREADABLE', `${file} cannot be read as an image.`);
-            });
-            res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': data.length });
-            return res.end(data);
-          }
-          return await sendFile(res, file);
-        }
-        const relativePath = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
-        const file = normalize(join(options.rendererDir, relativePath));
-        const rel = relative(options.rendererDir, file);
-        if (rel.startsWith('..') || isAbsolute(rel)) throw new StudioError('FORBIDDEN_PATH', 'Outside the app.');
-        return await sendFile(res, file);
-      } catch (error) {
-        const code = error instanceof StudioError ? error.code : (error as NodeJS.ErrnoException).code;
-        const status =
-          code === 'FORBIDDEN_PATH' ? 403 : code === 'NOT_FOUND' || code === 'ENOENT' ? 404 : code === 'IMAGE_UNREADABLE' ? 415 : 500;
-        return sendError(res, status, status === 404 && !(error instanceof StudioError) ? new StudioError('NOT_FOUND', 'Not found.') : error);
-      }
-    })();
+    handle(req, res).catch((error: unknown) => sendError(res, 500, error));
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname !== '/rpc' || !hostAllowed(req) || !originAllowed(req) || !tokenMatches(requestToken(req, url))) {
+    socket.on('error', () => socket.destroy()); // a client that vanishes mid-handshake
+    const url = requestUrl(req);
+    if (!url || url.pathname !== '/rpc' || !hostAllowed(req) || !originAllowed(req) || !tokenMatches(requestToken(req, url))) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }

@@ -12,12 +12,13 @@
 // Every file is written through fs-atomic (temporary sibling, then rename), so a half-copied photo never
 // appears under its real name.
 import { lstat, mkdir, rmdir, stat } from 'node:fs/promises';
+import sharp from 'sharp';
 import { basename, extname, isAbsolute, join } from 'node:path';
 import type { DropRejection, StudioContract } from '#shared/contract';
 import type { OutputOf } from '#shared/rpc/protocol';
 import { StudioError } from '#shared/rpc/errors';
 import { IMAGE_EXTENSIONS } from '../engine/data/image';
-import { copyFileAtomic, writeFileAtomic } from '../fs-atomic';
+import { copyFileAtomic, writeFileAtomic, type AtomicWriteOptions } from '../fs-atomic';
 import { dataDir } from '../paths';
 import { isImageFile } from './files';
 
@@ -132,13 +133,39 @@ export function isTooLarge(error: unknown): boolean {
   return error instanceof StudioError && (error.details as { tooLarge?: boolean } | undefined)?.tooLarge === true;
 }
 
-/** Writes a dropped photo into `dir` under its own name (`name (2).png` when taken); returns its path. */
-async function saveUnder(dir: string, name: string, write: (path: string) => Promise<void>): Promise<string> {
+/** The formats a photo may be (sharp's names); an SVG or an HTML page named .png is not one. */
+const PHOTO_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif', 'avif']);
+
+/**
+ * Checks what a saved file holds, not what it is called: an empty file, text or a page named .jpg, or a
+ * format that is not a photo is refused with a sentence (the name's extension alone proves nothing).
+ */
+export async function droppedContentProblem(file: string, name: string): Promise<string | null> {
+  const { size } = await stat(file);
+  if (size === 0) return `${name} is empty (0 bytes).`;
+  const format = await sharp(file)
+    .metadata()
+    .then((m) => m.format as string | undefined, () => undefined);
+  if (!format) return `${name} is not a photo: its content is not an image the studio can read.`;
+  if (!PHOTO_FORMATS.has(format)) return `${name} is not a photo: it holds ${format.toUpperCase()} data.`;
+  return null;
+}
+
+async function refuseUnlessPhoto(tmp: string, name: string): Promise<void> {
+  const problem = await droppedContentProblem(tmp, name);
+  if (problem) throw new StudioError('IMAGE_UNREADABLE', problem);
+}
+
+/**
+ * Writes a dropped photo into `dir` under its own name (`name (2).png` when taken); returns its path. The
+ * content is checked before the file takes its name, so a non-photo never appears in the folder.
+ */
+async function saveUnder(dir: string, name: string, write: (path: string, options: AtomicWriteOptions) => Promise<void>): Promise<string> {
   const problem = droppedNameProblem(name);
   if (problem) throw new StudioError('BAD_INPUT', problem);
   const path = await freePath(dir, name);
   try {
-    await write(path);
+    await write(path, { check: (tmp) => refuseUnlessPhoto(tmp, name) });
   } finally {
     reserved.delete(path.toLowerCase());
   }
@@ -158,7 +185,7 @@ export async function saveDroppedFile(
   const maxBytes = options.maxBytes ?? MAX_DROPPED_BYTES;
   if (data instanceof Uint8Array && data.length > maxBytes) throw tooLarge(name, maxBytes);
   const body = data instanceof Uint8Array ? data : capped(data, name, maxBytes);
-  return saveUnder(dir, name, (path) => writeFileAtomic(path, body));
+  return saveUnder(dir, name, (path, atomic) => writeFileAtomic(path, body, atomic));
 }
 
 /**
@@ -208,8 +235,12 @@ export async function importDroppedPaths(
     }
     try {
       dir ??= await createDropFolder(options.root ?? droppedRoot());
-      imported.push(await saveUnder(dir, name, (copy) => copyFileAtomic(path, copy)));
+      imported.push(await saveUnder(dir, name, (copy, atomic) => copyFileAtomic(path, copy, atomic)));
     } catch (error) {
+      if (error instanceof StudioError) {
+        reject(error.message);
+        continue;
+      }
       const code = (error as NodeJS.ErrnoException).code;
       reject(`${name} could not be copied (${code ?? (error as Error).message}).`);
     }

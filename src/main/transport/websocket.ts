@@ -16,6 +16,9 @@ export function webSocketTransport(socket: WebSocket): Transport {
       // not JSON: ignore
     }
   });
+  // ws reports a protocol violation (a message over maxPayload, bad framing) as 'error' and then closes the
+  // socket; without a listener that error would be thrown and take the whole process down.
+  socket.on('error', () => socket.terminate());
   socket.once('close', () => kit.markClosed());
   return {
     send(message: Message) {

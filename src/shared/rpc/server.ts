@@ -136,7 +136,7 @@ export function serveRpc<C extends Contract>(
 
   function onMessage(raw: unknown): void {
     const parsed = MessageSchema.safeParse(raw);
-    if (!parsed.success) return; // not ours, or garbage: ignore rather than crash the host
+    if (!parsed.success) return answerMalformed(raw, parsed.error.issues);
     const message = parsed.data;
     switch (message.t) {
       case 'req':
@@ -162,6 +162,18 @@ export function serveRpc<C extends Contract>(
       default:
         break;
     }
+  }
+
+  /**
+   * A request or subscription that names an id but is not well formed gets its error, so the caller is not
+   * left waiting; anything without an id is not ours (or garbage) and is ignored rather than crash the host.
+   */
+  function answerMalformed(raw: unknown, issues: readonly z.core.$ZodIssue[]): void {
+    if (typeof raw !== 'object' || raw === null) return;
+    const { t, id } = raw as { t?: unknown; id?: unknown };
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return;
+    if (t === 'req' && !calls.has(id)) fail(id, badInput('request', issues));
+    else if (t === 'sub' && !subscriptions.has(id)) send({ t: 'end', id, error: toErrorEnvelope(badInput('subscription', issues)) });
   }
 
   function close(): void {

@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import { chmod, mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restoreBatch, type RestoreProgress } from '../../../src/main/engine/infer/batch';
 import { Journal, JOURNAL_NAME } from '../../../src/main/engine/infer/journal';
@@ -14,6 +17,8 @@ import { wrapLayersModel, type RestoreModel } from '../../../src/main/engine/inf
 import { PauseGate } from '../../../src/main/engine/infer/pause';
 import { decodePhoto } from '../../../src/main/engine/infer/photo';
 import { StudioError } from '#shared/rpc/errors';
+import { isAtomicTempName } from '../../../src/main/fs-atomic';
+import { killedMidWrite } from '../../helpers/fixtures';
 import { identityModel, mulberry32, residualModel, snapshot, tempDir, writePhoto } from './helpers';
 
 let identity: RestoreModel;
@@ -180,7 +185,7 @@ test('cancel stops between tiles without leaving a partial output; the rerun res
   assert.equal(summary.done, 1);
   const names = (await readdir(out)).sort();
   assert.deepEqual(names.filter((n) => !n.startsWith('.')), ['0.png'], 'no output for the interrupted file');
-  assert.ok(!names.some((n) => n.endsWith('.tmp')), 'no temporary files');
+  assert.ok(!names.some((n) => isAtomicTempName(n)), 'no temporary files');
   assert.ok(!names.includes('.studio-restore.lock'), 'lock released');
   const resumed = await restoreBatch({ input, out, model: residual, tile: 64 });
   assert.equal(resumed.skipped, 1);
@@ -276,6 +281,28 @@ test('an unwritable output folder is a clear error', async () => {
   }
 });
 
+// A read-only disk needs a read-only mount: root can make one (tmpfs), others cannot, and the test says so.
+const readOnlyDisk = (() => {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'studio-readonly-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]).status === 0;
+  return mounted ? dir : null;
+})();
+after(() => {
+  if (readOnlyDisk) spawnSync('umount', [readOnlyDisk]);
+});
+
+test('an output folder to be made on a read-only disk says the disk is read-only', { skip: !readOnlyDisk && 'mounting a read-only disk needs root on Linux' }, async () => {
+  const root = await workspace();
+  const input = await photoFolder(root);
+  await assert.rejects(restoreBatch({ input, out: join(readOnlyDisk!, 'restored', 'sub'), model: identity }), (e: StudioError) => {
+    assert.equal(e.code, 'OUTPUT_UNWRITABLE');
+    assert.match(e.message, /the disk is read-only/);
+    assert.doesNotMatch(e.message, /ENOENT|mkdir/);
+    return true;
+  });
+});
+
 test('no tensors are left behind, file after file', async () => {
   const root = await workspace();
   const input = join(root, 'in');
@@ -307,14 +334,17 @@ test('a file already in the output folder that a restore did not write is never 
 test('an output folder that contains the input folder: nothing inside the input is touched', async () => {
   const root = await workspace();
   const input = await photoFolder(root);
-  await writeFile(join(input, '.a.png.0123456789ab.tmp'), 'looks like a leftover, but it is in the input folder');
-  await writeFile(join(root, '.b.jpg.0123456789ab.tmp'), 'a leftover in the output folder');
+  // Real leftovers of writes killed mid-way: one in the input folder (never touched), one in the output folder.
+  const inInput = await killedMidWrite(join(input, 'a.png'));
+  const inOutput = await killedMidWrite(join(root, 'b.jpg'));
+  assert.ok(isAtomicTempName(inInput) && isAtomicTempName(inOutput), `${inInput} and ${inOutput} are temporary names`);
   const before = await snapshot(input);
   const summary = await restoreBatch({ input, out: root, model: identity, recursive: true });
   assert.equal(summary.done, 4, JSON.stringify(summary.files));
   assert.ok((await stat(join(root, 'sub', 'd.png'))).isFile());
   assert.deepEqual([...(await snapshot(input)).entries()], [...before.entries()]);
-  assert.deepEqual((await readdir(root)).filter((n) => n.endsWith('.tmp')), [], 'stale temporary files in the output folder are removed');
+  assert.deepEqual((await readdir(root)).filter((n) => isAtomicTempName(n)), [], 'stale temporary files in the output folder are removed');
+  assert.ok((await readdir(input)).includes(inInput), 'the one inside the input folder is left alone');
 });
 
 test('outputs whose names would collide get distinct names', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { savePackage } from '../../../src/main/engine/package/index';
 import { lastJson, residualModel, saveModelFolder, snapshot, studio, studioChild, tempDir, writePhoto } from './helpers';
+import { isAtomicTempName } from '../../../src/main/fs-atomic';
 
 let root: string;
 let cleanup: () => Promise<void>;
@@ -82,7 +83,7 @@ test('Ctrl+C cancels between tiles; a batch killed mid-way resumes on rerun; eve
   assert.equal(summary.out, out);
   assert.equal(typeof summary.megapixelsPerSecond, 'number');
   const names = await readdir(out);
-  assert.ok(!names.some((f) => f.endsWith('.tmp')), 'no temporary files left');
+  assert.ok(!names.some((f) => isAtomicTempName(f)), 'no temporary files left');
   assert.ok(!names.includes('.studio-restore.lock'), 'lock released');
   for (let i = 0; i < n; i++) {
     const meta = await sharp(await readFile(join(out, `photo-${i}.png`))).metadata();

@@ -257,3 +257,26 @@ test('a long task runs as a stream: progress as data, the end as its result, uns
   assert.equal(aborted, 1, 'the task saw its signal abort');
   client.close();
 });
+
+test('a malformed request or subscription that carries an id is answered with an error, not left waiting', async () => {
+  const observed: Observed = { calls: 0, aborted: 0, cleanups: 0 };
+  const [client, server] = createMemoryPair();
+  const services = testServices(observed);
+  serveRpc(server, testContract, services.handlers, services.events);
+  const received: unknown[] = [];
+  client.onMessage((m) => received.push(m));
+  client.send({ t: 'req', id: 1 } as never); // no method, no input
+  client.send({ t: 'sub', id: 2, event: 42 } as never);
+  client.send({ hello: 'not ours' } as never); // no id: nothing to answer
+  client.send({ t: 'req', id: 3, method: 'math.add', input: { a: 1, b: 2 } });
+  await waitFor(() => received.length >= 3);
+  const byId = new Map(received.map((m) => [(m as { id: number }).id, m as Record<string, unknown>]));
+  assert.equal(byId.get(1)?.t, 'res');
+  assert.equal(byId.get(1)?.ok, false);
+  assert.equal((byId.get(1)?.error as { code: string }).code, 'BAD_INPUT');
+  assert.equal(byId.get(2)?.t, 'end');
+  assert.equal((byId.get(2)?.error as { code: string }).code, 'BAD_INPUT');
+  assert.deepEqual(byId.get(3), { t: 'res', id: 3, ok: true, data: 3 }, 'the connection still works');
+  assert.equal(received.length, 3);
+  client.close();
+});

@@ -9,12 +9,13 @@
 //   `retryFailed` reruns only the files that failed.
 // - One bad file (corrupt, not an image) is recorded with its reason and the batch goes on.
 // - Pause (PauseGate), cancel (AbortSignal) and progress (n of N, file, megapixels/s, ETA).
-import { mkdir, open, readdir, readFile, realpath, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, realpath, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 import { isAbortError, StudioError, throwIfAborted } from '#shared/rpc/errors';
-import { isImageFile, writeFileAtomic } from '../../services/files';
+import { isAtomicTempName, writeFileAtomic } from '../../fs-atomic';
 import { decodeFailureReason, isImageFileName } from '../data/image';
 import { Journal, JOURNAL_NAME, JOURNAL_VERSION, type JournalRecord } from './journal';
 import { isOutOfMemory, planTiles } from './memory';
@@ -126,7 +127,7 @@ interface PlannedFile {
 }
 
 function isImage(name: string): boolean {
-  return isImageFileName(name) || isImageFile(name);
+  return isImageFileName(name);
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -175,6 +176,21 @@ export function defaultOutputDir(inputRoot: string): string {
   return join(dirname(inputRoot), `${name}-restored`);
 }
 
+/**
+ * The real reason a write under `dir` failed. Creating a folder on a read-only disk reports ENOENT (Node's
+ * recursive mkdir gives up on the missing parent); asking the nearest existing folder whether it can be written
+ * to names the cause (EROFS, EACCES).
+ */
+async function writeFailure(dir: string, error: unknown): Promise<unknown> {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return error;
+  for (let folder = dir; ; folder = dirname(folder)) {
+    if (await stat(folder).then(() => true, () => false)) {
+      return access(folder, constants.W_OK).then(() => error, (denied: unknown) => denied);
+    }
+    if (dirname(folder) === folder) return error;
+  }
+}
+
 function unwritable(out: string, error: unknown): StudioError {
   const code = (error as NodeJS.ErrnoException).code;
   const why =
@@ -197,7 +213,7 @@ async function ensureFolder(out: string): Promise<void> {
     await mkdir(out, { recursive: true });
     if (!(await stat(out)).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
   } catch (error) {
-    throw unwritable(out, error);
+    throw unwritable(out, await writeFailure(out, error));
   }
 }
 
@@ -247,10 +263,8 @@ async function acquireLock(out: string): Promise<() => Promise<void>> {
   throw new StudioError('OUTPUT_UNWRITABLE', `Cannot lock the output folder ${out}.`);
 }
 
-const TEMP_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
-
 /**
- * Removes temporary files a killed batch left behind (writeFileAtomic's `.name.<hex>.tmp`) in the output
+ * Removes temporary files a killed batch left behind (writeFileAtomic's temporary siblings) in the output
  * folder, never descending into the input folder (when the output folder contains it).
  */
 async function removeStaleTemps(dir: string, inputRoot: string, outRoot: string): Promise<void> {
@@ -259,7 +273,7 @@ async function removeStaleTemps(dir: string, inputRoot: string, outRoot: string)
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) await removeStaleTemps(path, inputRoot, outRoot);
-    else if (entry.isFile() && TEMP_FILE.test(entry.name)) await unlink(path).catch(() => {});
+    else if (entry.isFile() && isAtomicTempName(entry.name)) await unlink(path).catch(() => {});
   }
 }
 
@@ -528,7 +542,8 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
             await mkdir(dirname(plan.output), { recursive: true });
             await writeFileAtomic(plan.output, bytes);
           } catch (error) {
-            if (WRITE_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) throw unwritable(dirname(plan.output), error);
+            const cause = await writeFailure(dirname(plan.output), error);
+            if (WRITE_ERRORS.has((cause as NodeJS.ErrnoException).code ?? '')) throw unwritable(dirname(plan.output), cause);
             throw error;
           }
           const seconds = (Date.now() - fileStart) / 1000;
