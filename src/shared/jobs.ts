@@ -272,6 +272,8 @@ export const ModelListItemSchema = z.object({
   error: z.string().nullable(),
   /** Shipped with the app: usable and exportable, not renamed or deleted. */
   bundled: z.boolean().default(false),
+  /** What it restores (from its card), so pickers can group models by task. */
+  restores: ModelCardSchema.shape.restores.nullable().default(null),
 });
 export type ModelListItem = z.infer<typeof ModelListItemSchema>;
 

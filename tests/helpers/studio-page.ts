@@ -60,3 +60,8 @@ export async function browseTo(page: Page, dir: string): Promise<void> {
   await page.getByTestId('folder-path').press('Enter');
   await page.waitForFunction((d) => document.querySelector('[data-testid=folder-browser]')?.getAttribute('data-listed') === d, dir);
 }
+
+/** The text of the element with this test id ('' when it has none). */
+export async function textOf(page: Page, testid: string): Promise<string> {
+  return (await page.getByTestId(testid).textContent()) ?? '';
+}

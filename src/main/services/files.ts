@@ -19,10 +19,13 @@ export async function listFolder(dir: string = homedir()): Promise<FolderListing
     names = await readdir(absolute);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new StudioError(
-      'NOT_FOUND',
-      code === 'ENOTDIR' ? `${absolute} is not a folder.` : `Cannot open the folder ${absolute} (${code ?? 'unknown error'}).`,
-    );
+    const why: Record<string, string> = {
+      ENOTDIR: `${absolute} is a file, not a folder.`,
+      ENOENT: `There is no folder ${absolute}.`,
+      EACCES: `The studio is not allowed to open the folder ${absolute}.`,
+      EPERM: `The studio is not allowed to open the folder ${absolute}.`,
+    };
+    throw new StudioError('NOT_FOUND', why[code ?? ''] ?? `The folder ${absolute} cannot be opened (${code ?? 'unknown error'}).`);
   }
   const entries: FileEntry[] = [];
   for (const name of names) {

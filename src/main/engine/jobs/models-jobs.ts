@@ -51,6 +51,7 @@ export async function listModels(input: { modelsDir?: string } = {}): Promise<Mo
     psnr: p.card ? finalPsnr(p.card) : null,
     error: p.error,
     bundled,
+    restores: p.card?.restores ?? null,
   }));
 }
 

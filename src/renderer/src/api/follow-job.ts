@@ -3,6 +3,8 @@
 import type { Ref } from 'vue';
 import type { Job, StudioContract } from '#shared/contract';
 import type { EventDataOf } from '#shared/rpc/protocol';
+import { describeError } from '../composables/errors';
+import { StudioError } from '#shared/rpc/errors';
 import { api } from './index';
 
 type JobStream = 'restore.events' | 'train.events';
@@ -16,12 +18,13 @@ export function followJob<E extends JobStream>(
   const stopEvents = api.subscribe(stream as 'restore.events', { jobId }, {
     data: handlers.event as (data: EventDataOf<StudioContract, 'restore.events'>) => void,
     end: (e) => {
-      if (e) handlers.error(e.message);
+      if (e) handlers.error(describeError(e));
     },
   });
   const stopJob = api.subscribe('jobs.update', { jobId }, (update) => {
     handlers.job(update);
-    if (update.state === 'failed' && update.error) handlers.error(update.error.message);
+    // The job's error is an envelope; as a StudioError it is worded like any other.
+    if (update.state === 'failed' && update.error) handlers.error(describeError(new StudioError(update.error.code as StudioError['code'], update.error.message)));
   });
   return () => {
     stopEvents();

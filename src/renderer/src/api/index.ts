@@ -9,12 +9,18 @@ interface Connection {
   api: StudioApi;
   /** A URL the page can load an image from (only files under opened folders are served). */
   imageUrl(path: string): string;
-  /** A small JPEG preview of an image, fitting a square of `size` pixels. */
-  thumbnailUrl(path: string, size: number): string;
+  /**
+   * A small JPEG preview of an image, fitting a square of `size` pixels. `version` (e.g. the job that wrote
+   * the file) makes a new URL when the file may have changed: the page keeps images by URL.
+   */
+  thumbnailUrl(path: string, size: number, version?: string): string;
   /** Browser mode: where a dropped photo is POSTed (see browser-server.ts); null in Electron (paths are sent). */
   uploadUrl(batch: string, name: string): string | null;
   mode: 'electron' | 'browser';
 }
+
+/** The server ignores `v`; it only makes the URL differ. */
+const versionParam = (version?: string): string => (version ? `&v=${encodeURIComponent(version)}` : '');
 
 function connect(): Connection {
   const bridge = electronBridge();
@@ -22,7 +28,7 @@ function connect(): Connection {
     return {
       api: new RpcClient<StudioContract>(bridgeTransport(bridge)),
       imageUrl: (path) => `studio-image://local/?path=${encodeURIComponent(path)}`,
-      thumbnailUrl: (path, size) => `studio-image://local/?path=${encodeURIComponent(path)}&thumb=${size}`,
+      thumbnailUrl: (path, size, version) => `studio-image://local/?path=${encodeURIComponent(path)}&thumb=${size}${versionParam(version)}`,
       uploadUrl: () => null,
       mode: 'electron',
     };
@@ -37,7 +43,8 @@ function connect(): Connection {
       }),
     }),
     imageUrl: (path) => `/image?path=${encodeURIComponent(path)}&token=${encodeURIComponent(token)}`,
-    thumbnailUrl: (path, size) => `/image?path=${encodeURIComponent(path)}&thumb=${size}&token=${encodeURIComponent(token)}`,
+    thumbnailUrl: (path, size, version) =>
+      `/image?path=${encodeURIComponent(path)}&thumb=${size}${versionParam(version)}&token=${encodeURIComponent(token)}`,
     uploadUrl: (batch, name) => `/upload?batch=${encodeURIComponent(batch)}&name=${encodeURIComponent(name)}&token=${encodeURIComponent(token)}`,
     mode: 'browser',
   };

@@ -12,6 +12,8 @@ import { describeError } from '../composables/errors';
 export interface CompareVersion {
   label: string;
   path: string;
+  /** The model that made it (none for the original). */
+  model?: string;
 }
 
 export interface CompareItem {
@@ -19,10 +21,14 @@ export interface CompareItem {
   versions: CompareVersion[];
 }
 
-/** `<folder>-restored-<model>` beside the photo's folder: one folder per model, never the original's folder. */
+/** `<folder>-restored-<model>` beside a folder: one folder per model, never the original's folder. */
+export function restoredFolderFor(folder: string, modelId: string): string {
+  return `${folder.replace(/[\\/]+$/, '')}-restored-${modelId.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+}
+
+/** The output folder of one photo restored with a model (beside the photo's folder). */
 export function outputFolderFor(photo: string, modelId: string): string {
-  const folder = photo.replace(/[\\/][^\\/]*$/, '');
-  return `${folder}-restored-${modelId.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+  return restoredFolderFor(photo.replace(/[\\/][^\\/]*$/, ''), modelId);
 }
 
 export const useCompareStore = defineStore('compare', () => {
@@ -67,6 +73,9 @@ export const useCompareStore = defineStore('compare', () => {
     const model = models.value.find((m) => m.id === modelId);
     const label = model?.name ?? modelId;
     error.value = null;
+    // A model this photo already has a version of: show that one, do not make it again.
+    const had = item.versions.findIndex((v) => v.model === modelId);
+    if (had >= 0) return had;
     try {
       const started = await api.call('restore.start', { input: original.path, out: outputFolderFor(original.path, modelId), model: modelId });
       job.value = started;
@@ -85,7 +94,7 @@ export const useCompareStore = defineStore('compare', () => {
             } else if (e.type === 'file' && e.output) {
               const existing = item.versions.findIndex((v) => v.path === e.output);
               if (existing >= 0) return finish(existing);
-              item.versions.push({ label, path: e.output });
+              item.versions.push({ label, path: e.output, model: modelId });
               finish(item.versions.length - 1);
             } else if (e.type === 'done') finish(null);
           },

@@ -33,6 +33,8 @@ export const useModelsStore = defineStore('models', () => {
   }
 
   async function select(id: string): Promise<void> {
+    // Another model's details (and its Delete button) must not stay on screen while this one loads.
+    if (selected.value?.id !== id) selected.value = null;
     await run(async () => {
       selected.value = await api.call('models.show', { id });
       layers.value = [];
@@ -50,9 +52,10 @@ export const useModelsStore = defineStore('models', () => {
   }
 
   async function remove(id: string): Promise<void> {
+    const name = list.value.find((m) => m.id === id)?.name ?? selected.value?.card.name ?? id;
     await run(async () => {
       await api.call('models.delete', { id });
-      notice.value = `Deleted ${id}.`;
+      notice.value = `Deleted “${name}”.`;
       if (selected.value?.id === id) selected.value = null;
       await load();
     });
@@ -61,7 +64,14 @@ export const useModelsStore = defineStore('models', () => {
   async function importFrom(source: string): Promise<void> {
     await run(async () => {
       const result = await api.call('models.import', { source });
-      notice.value = `Imported “${result.card.name}” (${result.kind}).`;
+      // Two models of one name cannot be told apart in a picker: the newcomer gets a number.
+      const names = new Set(list.value.filter((m) => m.id !== result.id).map((m) => m.name ?? m.id));
+      let name = result.card.name;
+      for (let n = 2; names.has(name); n++) name = `${result.card.name} (${n})`;
+      if (name !== result.card.name) {
+        await api.call('models.rename', { id: result.id, name });
+        notice.value = `Imported “${result.card.name}” as “${name}”: a model of that name is already installed.`;
+      } else notice.value = `Imported “${name}”.`;
       await load();
       await select(result.id);
     });

@@ -8,16 +8,21 @@ import type { RestoreEvent } from '#shared/restore';
 import { api } from '../api';
 import { followJobInto } from '../api/follow-job';
 import { describeError } from '../composables/errors';
-import type { CompareItem } from './compare';
+import { DEFAULT_RESTORE_MODEL } from '../composables/model-groups';
+import { restoredFolderFor, type CompareItem } from './compare';
 
 type Extract<T, K> = T extends { type: K } ? T : never;
 
 export const useRestoreStore = defineStore('restore', () => {
   const folder = ref<string | null>(null);
   const photos = ref<FileEntry[]>([]);
+  /** Subfolders of the opened folder: their photos are restored only with "Include subfolders". */
+  const subfolders = ref(0);
   const scores = ref<Record<string, number>>({});
   const triageNote = ref<string | null>(null);
   const models = ref<ModelListItem[]>([]);
+  /** The first list has arrived (the engine answers it once it has started, a few seconds on native). */
+  const modelsLoaded = ref(false);
   const options = reactive({ model: '', format: 'keep' as 'keep' | 'png' | 'jpeg' | 'webp', quality: 92, recursive: false });
   const job = ref<Job | null>(null);
   const events = ref<RestoreEvent[]>([]);
@@ -31,6 +36,8 @@ export const useRestoreStore = defineStore('restore', () => {
   const results = computed(() => files.value.filter((f) => f.status !== 'failed' && f.output));
   const done = computed(() => events.value.find((e): e is Extract<RestoreEvent, 'done'> => e.type === 'done') ?? null);
   const running = computed(() => job.value?.state === 'running');
+  /** The model of the batch on screen (the picker may have moved on since). */
+  const batchModel = ref<string | null>(null);
   const paused = computed(() => progress.value?.phase === 'paused');
   const sortedPhotos = computed(() =>
     [...photos.value].sort((a, b) => (scores.value[b.path] ?? -1) - (scores.value[a.path] ?? -1) || a.name.localeCompare(b.name)),
@@ -48,13 +55,23 @@ export const useRestoreStore = defineStore('restore', () => {
   async function openFolder(dir: string): Promise<void> {
     await guard(async () => {
       const { dir: real } = await api.call('folders.open', { dir });
-      folder.value = real;
       const listing = await api.call('files.list', { dir: real });
+      // The last batch belongs to the last folder; a batch still running keeps its progress on screen.
+      if (!running.value) clearBatch();
+      folder.value = real;
       photos.value = listing.entries.filter((e) => e.kind === 'image');
+      subfolders.value = listing.entries.filter((e) => e.kind === 'dir').length;
       scores.value = {};
       triageNote.value = null;
-      void triage(real);
+      if (photos.value.length) void triage(real);
     });
+  }
+
+  function clearBatch(): void {
+    stopListening?.();
+    stopListening = null;
+    job.value = null;
+    events.value = [];
   }
 
   async function triage(dir: string): Promise<void> {
@@ -72,18 +89,26 @@ export const useRestoreStore = defineStore('restore', () => {
     } catch {
       models.value = [];
     }
+    modelsLoaded.value = true;
+    // The picker shows real models only: the default one chosen when it is there, else the first.
+    if (!models.value.some((m) => m.id === options.model)) {
+      options.model = models.value.find((m) => m.id === DEFAULT_RESTORE_MODEL)?.id ?? models.value[0]?.id ?? '';
+    }
   }
 
   async function run(retryFailed = false): Promise<void> {
     if (!folder.value) return;
     await guard(async () => {
       events.value = [];
+      batchModel.value = options.model || DEFAULT_RESTORE_MODEL;
       job.value = await api.call('restore.start', {
         input: folder.value!,
         recursive: options.recursive,
         format: options.format,
         quality: options.quality,
         retryFailed,
+        // Each model's results in a folder of their own: a second model never overwrites the first's.
+        out: restoredFolderFor(folder.value!, options.model || DEFAULT_RESTORE_MODEL),
         ...(options.model ? { model: options.model } : {}),
       });
       stopListening?.();
@@ -104,17 +129,19 @@ export const useRestoreStore = defineStore('restore', () => {
   /** The batch's results as Compare items: the original beside its restoration. */
   function compareItems(): CompareItem[] {
     const root = start.value?.inputRoot ?? folder.value ?? '';
+    const modelId = batchModel.value;
+    const model = models.value.find((m) => m.id === modelId);
     return results.value.map((f) => ({
       name: f.file,
       versions: [
         { label: 'Original', path: `${root}/${f.file}` },
-        { label: 'Restored', path: f.output! },
+        { label: model?.name ?? modelId ?? 'Restored', path: f.output!, model: modelId ?? undefined },
       ],
     }));
   }
 
   return {
-    folder, photos, scores, triageNote, models, options, job, events, error, start, progress, files, failed, results, done,
+    folder, photos, subfolders, batchModel, scores, triageNote, models, modelsLoaded, options, job, events, error, start, progress, files, failed, results, done,
     running, paused, sortedPhotos, openFolder, loadModels, run, pause, resume, cancel, compareItems,
   };
 });

@@ -1,6 +1,6 @@
 // The train wizard: the choices of each step, then the live run (its events, replayed after a reload).
 import { defineStore } from 'pinia';
-import { computed, reactive, ref } from 'vue';
+import { computed, reactive, ref, watch } from 'vue';
 import type { DatasetReport } from '#shared/dataset';
 import type { ArchitectureSummary, ModelListItem, TrainEvent, TrainParamsInput } from '#shared/jobs';
 import type { EpochRecord, HyperParams, LayerSummary } from '#shared/model-card';
@@ -75,9 +75,16 @@ export const useTrainStore = defineStore('train', () => {
     patience: 5,
   });
 
+  /** The user's installed models, to catch a taken name on the settings step (not after Start). */
+  const installed = ref<ModelListItem[]>([]);
+  /** The user chose to replace the model that has this name. */
+  const overwrite = ref(false);
+
   // Step 4: the run
   const job = ref<Job | null>(null);
   const events = ref<TrainEvent[]>([]);
+  /** Stop was asked for: the run finishes its step, saves and ends (that can take a while). */
+  const stopping = ref(false);
   let stopListening: (() => void) | null = null;
 
   const needsPreset = computed(() => report.value?.kind === 'clean');
@@ -90,6 +97,46 @@ export const useTrainStore = defineStore('train', () => {
   const started = computed(() => events.value.find((e) => e.type === 'start') ?? null);
   const done = computed(() => events.value.find((e) => e.type === 'done') ?? null);
   const warnings = computed(() => events.value.flatMap((e) => (e.type === 'warning' ? [e.message] : [])));
+
+  /** The model that already has the chosen name, unless the user chose to replace it. */
+  const nameTakenBy = computed(() => installed.value.find((m) => !m.bundled && m.id === settings.name) ?? null);
+
+  /** Share of the run done, from the events (the job's own figure only moves at epoch ends). */
+  const progress = computed(() => {
+    const start = started.value?.type === 'start' ? started.value : null;
+    const epochs = start?.epochs ?? settings.epochs;
+    const end = done.value?.type === 'done' ? done.value : null;
+    if (end) return end.status === 'cancelled' ? end.epochs / epochs : 1;
+    const batch = lastBatch.value?.type === 'batch' ? lastBatch.value : null;
+    const epoch = lastEpoch.value?.type === 'epoch' ? lastEpoch.value : null;
+    if (batch && (!epoch || batch.epoch > epoch.epoch)) return Math.min(1, (batch.epoch - 1 + batch.step / batch.stepsPerEpoch) / epochs);
+    if (epoch) return epoch.epoch / epochs;
+    return start ? start.resumedFrom / epochs : 0;
+  });
+
+  /** The run's state in words: the job's state alone says "done" for a stopped run. */
+  const phase = computed(() => {
+    const state = job.value?.state;
+    const end = done.value?.type === 'done' ? done.value : null;
+    if (state === 'failed') return 'failed';
+    if (state === 'cancelled') return 'cancelled';
+    if (end) return end.status === 'completed' ? 'finished' : end.status === 'early-stopped' ? 'stopped early' : 'stopped';
+    if (stopping.value) return 'stopping…';
+    if (state === 'running') return started.value ? 'training' : 'starting…';
+    return state ?? '—';
+  });
+
+  /** What the end of the run left behind, in one sentence. */
+  const doneMessage = computed(() => {
+    const end = done.value?.type === 'done' ? done.value : null;
+    if (!end) return null;
+    const epochs = started.value?.type === 'start' ? started.value.epochs : settings.epochs;
+    if (!end.model) return 'Stopped before the first epoch ended; nothing was saved.';
+    const saved = `saved “${settings.name}”`;
+    if (end.status === 'completed') return `Finished all ${epochs} epochs; ${saved}.`;
+    if (end.status === 'early-stopped') return `Stopped early after epoch ${end.epochs} of ${epochs} (validation stopped improving); ${saved}.`;
+    return `Stopped after epoch ${end.epochs} of ${epochs}; ${saved}.`;
+  });
 
   async function guard(work: () => Promise<void>): Promise<void> {
     error.value = null;
@@ -183,12 +230,14 @@ export const useTrainStore = defineStore('train', () => {
       out: settings.name,
       name: settings.name,
       resume,
+      ...(overwrite.value && !resume && nameTakenBy.value ? { overwrite: true } : {}),
     };
   }
 
   async function start(resume = false): Promise<void> {
     await guard(async () => {
       events.value = [];
+      stopping.value = false;
       job.value = await api.call('train.start', params(resume));
       step.value = 4;
       listen(job.value.id);
@@ -200,8 +249,53 @@ export const useTrainStore = defineStore('train', () => {
     stopListening = followJobInto(jobId, 'train.events', { events, job, error });
   }
 
+  // "Replace it" was said of one name only.
+  watch(
+    () => settings.name,
+    () => (overwrite.value = false),
+  );
+
+  // A run that fails before it starts (its data, its name) is a settings problem: back to that step with
+  // the reason, instead of a dead end on the live page.
+  watch(
+    () => job.value?.state,
+    (state) => {
+      if (state === 'failed' && step.value === 4 && !started.value) step.value = 3;
+    },
+  );
+
   async function stop(): Promise<void> {
-    if (job.value) await guard(async () => void (await api.call('train.stop', { jobId: job.value!.id })));
+    if (!job.value) return;
+    stopping.value = true;
+    await guard(async () => void (await api.call('train.stop', { jobId: job.value!.id })));
+    if (error.value) stopping.value = false;
+  }
+
+  /** The user's models, for the name check (quietly empty when they cannot be listed). */
+  async function loadInstalled(): Promise<void> {
+    installed.value = await api.call('models.list', {}).catch(() => []);
+  }
+
+  /** `base` if free, else base-2, base-3 … (a trailing -N of base is replaced). */
+  function freeName(base: string): string {
+    const taken = new Set(installed.value.filter((m) => !m.bundled).map((m) => m.id));
+    if (!taken.has(base)) return base;
+    const stem = base.replace(/-\d+$/, '');
+    for (let n = 2; ; n++) if (!taken.has(`${stem}-${n}`)) return `${stem}-${n}`;
+  }
+
+  /** After a run: the wizard again, with a name that is not the last run's (that one is taken now). */
+  async function newTraining(): Promise<void> {
+    stopListening?.();
+    stopListening = null;
+    job.value = null;
+    events.value = [];
+    stopping.value = false;
+    overwrite.value = false;
+    error.value = null;
+    await loadInstalled();
+    settings.name = freeName(settings.name);
+    step.value = 1;
   }
 
   async function cancel(): Promise<void> {
@@ -232,6 +326,8 @@ export const useTrainStore = defineStore('train', () => {
   return {
     step, error, dataDir, report, checking, preset, preview, previewSeed, architectures, arch, hyper, layers, startModels, startFrom,
     startHyper, settings, job, events, needsPreset, history, batches, lastBatch, lastEpoch, started, done, warnings,
+    installed, overwrite, stopping, nameTakenBy, progress, phase, doneMessage,
     chooseData, refreshPreview, loadArchitectures, chooseArch, chooseStart, start, stop, cancel, resumable, reattach,
+    loadInstalled, freeName, newTraining,
   };
 });
