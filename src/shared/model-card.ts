@@ -243,6 +243,8 @@ export const ModelCardSchema = z.object({
   params: z.number().int().nonnegative(),
   /** Multiply-adds per input pixel (conv and dense layers), for speed estimates; null when unknown. */
   macsPerPixel: z.number().nonnegative().nullable(),
+  /** Output is scale x the input in each direction (an upscaler); default 1. */
+  scale: z.number().int().min(1).max(16).optional(),
   source: z.enum(['trained', 'imported-tfjs', 'imported-keras', 'untrained']),
   /** Bundled models: the commands, machine, time and held-out scores they were made with. */
   provenance: ModelProvenanceSchema.optional(),
