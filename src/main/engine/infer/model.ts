@@ -1,6 +1,7 @@
 // The models restoration and triage run: found by id or folder, loaded through the model-package API, and
 // wrapped for the tiler. A restoration model is anything that maps an NHWC image in [0, 1] to an image of
-// the same size: a zoo package (card.json + model.json + weights) or a bare tfjs layers folder.
+// the same size, or of an integer multiple of it (an upscaler: the card's `scale`, else measured on a small
+// probe): a zoo package (card.json + model.json + weights) or a bare tfjs layers folder.
 //
 // What the tiler needs to know about a model is measured from its layers: the receptive radius (how far a
 // pixel's output looks; tiles overlap by twice that so seams are exact), the size multiple the network
@@ -27,8 +28,12 @@ export interface RestoreModel {
   readonly name: string;
   /** Changes when the weights change; part of a batch journal's settings key. */
   readonly fingerprint: string;
-  /** NHWC RGB in [0, 1] → NHWC RGB of the same size. */
+  /** NHWC RGB in [0, 1] → NHWC RGB of the same size (times `scale`). */
   readonly run: TileModel;
+  /** Output pixels per input pixel along each axis: 1 for restorers, 2/4/8 for upscalers. Absent means 1. */
+  readonly scale?: number;
+  /** Multiply-adds per input pixel, for time estimates; absent or null when unknown. */
+  readonly macsPerPixel?: number | null;
   /** Height/width multiple the network computes at; tiles are aligned and padded to it. */
   readonly multiple: number;
   /** How many pixels away an output pixel looks (Infinity for global operations such as channel attention). */
@@ -92,19 +97,24 @@ const GLOBAL_LAYERS = new Set([
  * input pixels) and the stride (input pixels per output pixel). Conservative: branches take the maximum.
  */
 export function analyseLayers(model: tfl.LayersModel): LayerAnalysis {
-  const state = new Map<tfl.layers.Layer, { radius: number; stride: number }>();
+  // zoom: output pixels per input pixel along an axis (unclamped, unlike stride: above 1 after upsampling),
+  // so an upscaler's high-resolution layers count with their real size in the memory estimate.
+  const state = new Map<tfl.layers.Layer, { radius: number; stride: number; zoom: number }>();
   let multiple = 1;
   const perPixelBytes: number[] = [];
   for (const layer of model.layers) {
     const inbound = layer.inboundNodes.flatMap((node) => node.inboundLayers);
     let radius = 0;
     let stride = 1;
+    let zoom = 0;
     for (const source of inbound) {
       const s = state.get(source);
       if (!s) continue;
       radius = Math.max(radius, s.radius);
       stride = Math.max(stride, s.stride);
+      zoom = Math.max(zoom, s.zoom);
     }
+    if (zoom === 0) zoom = 1;
     const cls = layer.getClassName();
     const config = layer.getConfig() as Record<string, unknown>;
     const kernelReach = (key: string, dilationKey?: string): number => {
@@ -119,27 +129,34 @@ export function analyseLayers(model: tfl.LayersModel): LayerAnalysis {
       const s = Math.max(...pair(config.strides));
       radius += (kernelReach('kernelSize', 'dilationRate') + (s - 1)) * stride;
       stride *= s;
+      zoom /= s;
     } else if (cls === 'MaxPooling2D' || cls === 'AveragePooling2D') {
       // Pooling blocks are not centred: a pixel shares its block with neighbours up to pool-1 away.
       const pool = Math.max(...pair(config.poolSize, 2));
       radius += (pool - 1) * stride;
-      stride *= Math.max(...pair(config.strides ?? config.poolSize, pool));
+      const s = Math.max(...pair(config.strides ?? config.poolSize, pool));
+      stride *= s;
+      zoom /= s;
     } else if (cls === 'Conv2DTranspose') {
       const s = Math.max(...pair(config.strides));
       stride = Math.max(1, stride / s);
+      zoom *= s;
       radius += (kernelReach('kernelSize') + (s - 1)) * stride;
     } else if (cls === 'UpSampling2D') {
       // Each output pixel copies (or interpolates) the low-resolution pixel whose block holds it.
       const size = Math.max(...pair(config.size, 2));
       stride = Math.max(1, stride / size);
+      zoom *= size;
       radius += size * stride;
     } else if (cls === 'PixelUnshuffle') {
       const r = Number(config.blockSize ?? 2);
       radius += (r - 1) * stride;
       stride *= r;
+      zoom /= r;
     } else if (cls === 'PixelShuffle') {
       const r = Number(config.blockSize ?? 2);
       stride = Math.max(1, stride / r);
+      zoom *= r;
       radius += (r - 1) * stride;
     } else if (cls === 'PadToMultiple') {
       multiple = Math.max(multiple, Number(config.multiple ?? 1));
@@ -157,10 +174,10 @@ export function analyseLayers(model: tfl.LayersModel): LayerAnalysis {
       }
     }
     multiple = Math.max(multiple, stride);
-    state.set(layer, { radius, stride });
+    state.set(layer, { radius, stride, zoom });
     const shape = outputShape(layer);
     const channels = shape && shape.length === 4 ? shape[3] : null;
-    if (typeof channels === 'number') perPixelBytes.push((4 * channels) / (stride * stride));
+    if (typeof channels === 'number') perPixelBytes.push(4 * channels * zoom * zoom);
   }
   let receptiveRadius = 0;
   for (const output of model.outputs) {
@@ -331,19 +348,21 @@ export function wrapLayersModel(
   const fixedSize = typeof fixedH === 'number' && typeof fixedW === 'number' ? ([fixedH, fixedW] as const) : null;
   const analysis = analyseLayers(model);
   const multiple = Math.max(analysis.multiple, info.card?.architecture.requiredMultiple ?? 1);
+  const scale = info.card?.scale ?? measureScale(model, info.name, channels, fixedSize, multiple);
   const run: TileModel = (x) =>
     tf.tidy(() => {
       const [, h, w] = x.shape;
       let input: tf.Tensor4D = channels === 1 ? tf.transpose(x, [3, 1, 2, 0]) : x;
       if (fixedSize) input = symmetricPadTo(input, fixedSize[0], fixedSize[1]);
       let y = model.predict(input) as tf.Tensor4D;
-      if (y.shape[1] < h || y.shape[2] < w || y.shape[3] !== channels) {
+      if (y.shape[1] < h * scale || y.shape[2] < w * scale || y.shape[3] !== channels) {
         throw new StudioError(
           'MODEL_INVALID',
-          `"${info.name}" turned a ${h}x${w} input into ${y.shape[1]}x${y.shape[2]}x${y.shape[3]}; a restoration model keeps the size.`,
+          `"${info.name}" turned a ${h}x${w} input into ${y.shape[1]}x${y.shape[2]}x${y.shape[3]}; ` +
+            (scale === 1 ? 'a restoration model keeps the size.' : `a ${scale}x upscaler gives ${h * scale}x${w * scale}x${channels}.`),
         );
       }
-      if (y.shape[1] !== h || y.shape[2] !== w) y = tf.slice(y, [0, 0, 0, 0], [-1, h, w, -1]);
+      if (y.shape[1] !== h * scale || y.shape[2] !== w * scale) y = tf.slice(y, [0, 0, 0, 0], [-1, h * scale, w * scale, -1]);
       if (channels === 1) y = tf.transpose(y, [3, 1, 2, 0]);
       return y;
     });
@@ -352,12 +371,36 @@ export function wrapLayersModel(
     name: info.name,
     fingerprint: info.fingerprint,
     run,
+    scale,
+    macsPerPixel: info.card?.macsPerPixel ?? null,
     multiple,
     receptiveRadius: analysis.receptiveRadius,
     bytesPerPixel: analysis.bytesPerPixel * (channels === 1 ? 3 : 1),
     fixedSize,
     dispose: () => model.dispose(),
   };
+}
+
+/**
+ * An upscaler's factor when its card does not say: the output size over the input size on a small input
+ * (two of the model's multiples, so no internal padding blurs the ratio). Cheap: a few thousand pixels.
+ * A ratio that is not a whole number, or differs between the axes, is not something the tiler can stitch.
+ */
+function measureScale(model: tfl.LayersModel, name: string, channels: number, fixedSize: readonly [number, number] | null, multiple: number): number {
+  const [h, w] = fixedSize ?? [Math.max(8, 2 * multiple), Math.max(8, 2 * multiple)];
+  const [outH, outW] = tf.tidy(() => {
+    const y = model.predict(tf.zeros([1, h, w, channels])) as tf.Tensor;
+    return [y.shape[1] ?? 0, y.shape[2] ?? 0];
+  });
+  if (outH <= h || outW <= w) return 1; // the same size (or smaller, which run() reports with the sizes)
+  const scale = outH / h;
+  if (!Number.isInteger(scale) || outW / w !== scale || scale > 16) {
+    throw new StudioError(
+      'MODEL_INVALID',
+      `"${name}" turned a ${h}x${w} input into ${outH}x${outW}; an upscaler must enlarge both sides by the same whole factor (2, 4, 8 ...).`,
+    );
+  }
+  return scale;
 }
 
 /** Finds and loads the restoration model for a --model value (default: the bundled old-photo model). */

@@ -10,7 +10,10 @@
 // - 16-bit photos are restored from their 16-bit values and written as 16-bit where the format allows (PNG,
 //   TIFF).
 // Writing composites the restored pixels over the original decoded image with blend 'source': the pixels
-// are replaced, and sharp carries the original's metadata to the output (keepMetadata).
+// are replaced, and sharp carries the original's metadata to the output (keepMetadata). For an upscaler the
+// original is first enlarged to the output size (nearest neighbour: its pixels are all replaced anyway), so
+// the same pipeline keeps EXIF, XMP and ICC and the file header gets the new dimensions; alpha is enlarged
+// by repeating each value scale x scale times (it is passed through, not restored).
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
@@ -148,25 +151,32 @@ export class RestoredPhoto {
   /** 1 for grayscale photos, else 3. */
   readonly colourChannels: 1 | 3;
   readonly keepAlpha: boolean;
+  /** Output size: the photo's times the model's scale. */
+  readonly width: number;
+  readonly height: number;
   private readonly colour: Uint8Array | Uint16Array;
   private readonly max: number;
 
   constructor(
     readonly photo: Photo,
     format: OutputFormat,
+    readonly scale = 1,
   ) {
     this.format = format;
     this.sixteenBit = photo.sixteenBit && HAS_16_BIT[format];
     this.colourChannels = photo.grayscale ? 1 : 3;
     this.keepAlpha = photo.alpha && HAS_ALPHA[format];
     this.max = this.sixteenBit ? 65535 : 255;
-    const size = photo.width * photo.height * this.colourChannels;
+    this.width = photo.width * scale;
+    this.height = photo.height * scale;
+    const size = this.width * this.height * this.colourChannels;
     this.colour = this.sixteenBit ? new Uint16Array(size) : new Uint8Array(size);
   }
 
-  /** Stores restored RGB rows [y0, y0 + n) given as floats in [0, 1] (n x width x 3). */
+  /** Stores restored RGB rows [y0, y0 + n) of the output given as floats in [0, 1] (n x output width x 3). */
   setRows(y0: number, rows: Float32Array): void {
-    const { width, channels, pixels, maxValue } = this.photo;
+    const { channels, pixels, maxValue } = this.photo;
+    const { width, scale } = this;
     const n = rows.length / (width * 3);
     const flatten = this.photo.alpha && !this.keepAlpha;
     const max = this.max;
@@ -179,7 +189,8 @@ export class RestoredPhoto {
         let g = rows[src + 1]!;
         let b = rows[src + 2]!;
         if (flatten) {
-          const a = pixels[p * channels + 3]! / maxValue;
+          const inputPixel = Math.floor((y0 + y) / scale) * this.photo.width + Math.floor(x / scale);
+          const a = pixels[inputPixel * channels + 3]! / maxValue;
           r = r * a + 1 - a;
           g = g * a + 1 - a;
           b = b * a + 1 - a;
@@ -199,10 +210,11 @@ export class RestoredPhoto {
   async encode(quality = DEFAULT_QUALITY): Promise<Buffer> {
     const { photo } = this;
     const space = this.sixteenBit ? (photo.grayscale ? 'grey16' : 'rgb16') : photo.grayscale ? 'b-w' : 'srgb';
-    const raw = { width: photo.width, height: photo.height, channels: this.colourChannels };
+    const raw = { width: this.width, height: this.height, channels: this.colourChannels };
     // Pass 1: the restored colour over the upright original (composite adds an alpha band: removed again).
-    let image = sharp(photo.bytes, DECODE_OPTIONS)
-      .autoOrient()
+    let image = sharp(photo.bytes, DECODE_OPTIONS).autoOrient();
+    if (this.scale !== 1) image = image.resize(this.width, this.height, { kernel: 'nearest', fit: 'fill' });
+    image = image
       .pipelineColourspace(space)
       // A Uint16Array makes sharp read 16-bit raw samples (its typings only list Buffer).
       .composite([{ input: this.colour as unknown as Buffer, raw, blend: 'source' }])
@@ -215,20 +227,23 @@ export class RestoredPhoto {
     const intermediate = await image.png({ compressionLevel: 0 }).toBuffer();
     const alpha = this.alphaChannel();
     let joined = sharp(intermediate)
-      .joinChannel(alpha as unknown as Buffer, { raw: { width: photo.width, height: photo.height, channels: 1 } })
+      .joinChannel(alpha as unknown as Buffer, { raw: { width: this.width, height: this.height, channels: 1 } })
       .toColourspace(space);
     joined = keepMetadata(joined, photo);
     return encodeAs(joined, this.format, quality);
   }
 
   private alphaChannel(): Uint8Array | Uint16Array {
-    const { width, height, channels, pixels } = this.photo;
-    const n = width * height;
+    const { channels, pixels } = this.photo;
+    const { width, height, scale } = this;
     const toEight = this.photo.sixteenBit && !this.sixteenBit;
-    const out = this.sixteenBit ? new Uint16Array(n) : new Uint8Array(n);
-    for (let p = 0; p < n; p++) {
-      const a = pixels[p * channels + 3]!;
-      out[p] = toEight ? Math.round(a / 257) : a;
+    const out = this.sixteenBit ? new Uint16Array(width * height) : new Uint8Array(width * height);
+    for (let y = 0; y < height; y++) {
+      const row = Math.floor(y / scale) * this.photo.width;
+      for (let x = 0; x < width; x++) {
+        const a = pixels[(row + Math.floor(x / scale)) * channels + 3]!;
+        out[y * width + x] = toEight ? Math.round(a / 257) : a;
+      }
     }
     return out;
   }

@@ -3,6 +3,8 @@
 // restoreTiled uses between tile rows, and finished rows are handed to a sink as soon as no later band can
 // touch them. So the result equals restoreTiled on the whole image, while the floats alive at once are one
 // band (input and output) instead of the whole image, and tensors are one tile.
+// An upscaler's output (model.scale x the input) is stitched and handed over in output rows; bands are
+// planned in input rows and cross-faded in output rows (tiles.ts's axisWeight at that scale).
 import { throwIfAborted } from '#shared/rpc/errors';
 import { axisWeight, featherFor, planAxis, restoreTiled } from './tiles';
 import type { RestoreModel } from './model';
@@ -27,7 +29,7 @@ export interface RestoreRowsOptions extends TilePlan {
   onProgress?: (fraction: number) => void;
 }
 
-/** Receives finished output rows [y0, y0 + n): n x width x 3 floats (nominally in [0, 1]). */
+/** Receives finished output rows [y0, y0 + n): n x (width · scale) x 3 floats (nominally in [0, 1]). */
 export type RowSink = (y0: number, rows: Float32Array) => void;
 
 function bandToFloat(source: PixelSource, y0: number, y1: number, padWidth: number): Float32Array {
@@ -62,41 +64,45 @@ export async function restoreRows(model: RestoreModel, source: PixelSource, opti
     await options.beforeTile?.();
   };
   const multiple = model.multiple;
+  const scale = model.scale ?? 1;
   // Tiny images: compute on an edge-extended copy at least `multiple` in each direction, then crop.
   const height = Math.max(source.height, multiple);
   const paddedWidth = Math.max(width, multiple);
   const rows = planAxis(height, options.tile, options.overlap, multiple);
   const featherY = featherFor(rows, options.overlap);
+  // From here on rows and widths are output pixels (input pixels x scale).
+  const rowFloats = paddedWidth * scale * 3;
   let carry: Float32Array | null = null; // accumulated output of rows [carryStart, previous band's end)
   let carryStart = 0;
   for (let i = 0; i < rows.length; i++) {
     throwIfAborted(options.signal);
     const row = rows[i]!;
-    const h = row.end - row.start;
-    const band = { width: paddedWidth, height: h, data: bandToFloat(source, row.start, row.end, paddedWidth) };
+    const band = { width: paddedWidth, height: row.end - row.start, data: bandToFloat(source, row.start, row.end, paddedWidth) };
     const restored = await restoreTiled(model.run, band, {
       tile: options.tile,
       overlap: options.overlap,
       multiple,
+      scale,
       signal: options.signal,
       beforeTile,
       onProgress: (f) => options.onProgress?.((i + f) / rows.length),
     });
-    const rowFloats = paddedWidth * 3;
-    // Accumulator for rows [row.start, row.end): the previous band's carried rows, plus this band weighted.
+    const start = row.start * scale;
+    const h = (row.end - row.start) * scale;
+    // Accumulator for rows [start, start + h): the previous band's carried rows, plus this band weighted.
     const acc = new Float32Array(h * rowFloats);
-    if (carry) acc.set(carry.subarray((row.start - carryStart) * rowFloats), 0);
+    if (carry) acc.set(carry.subarray((start - carryStart) * rowFloats), 0);
     for (let y = 0; y < h; y++) {
-      const w = axisWeight(row, row.start + y, height, featherY);
+      const w = axisWeight(row, start + y, height, featherY, scale);
       if (w === 0) continue;
       const off = y * rowFloats;
       for (let k = 0; k < rowFloats; k++) acc[off + k]! += w * restored.data[off + k]!;
     }
     // Rows before the next band's start are final.
-    const finalEnd = i + 1 < rows.length ? rows[i + 1]!.start : height;
-    const finalCount = Math.min(finalEnd, source.height) - row.start;
-    if (finalCount > 0) sink(row.start, cropWidth(acc.subarray(0, finalCount * rowFloats), paddedWidth, width));
-    carry = acc.subarray((finalEnd - row.start) * rowFloats);
+    const finalEnd = (i + 1 < rows.length ? rows[i + 1]!.start : height) * scale;
+    const finalCount = Math.min(finalEnd, source.height * scale) - start;
+    if (finalCount > 0) sink(start, cropWidth(acc.subarray(0, finalCount * rowFloats), paddedWidth * scale, width * scale));
+    carry = acc.subarray((finalEnd - start) * rowFloats);
     carryStart = finalEnd;
   }
 }
@@ -132,7 +138,7 @@ export interface RestorePhotoResult {
  * again with tiles half the size, down to MIN_TILE; below that the error is thrown (code OUT_OF_MEMORY).
  */
 export async function restorePhoto(model: RestoreModel, photo: Photo, format: OutputFormat, options: RestorePhotoOptions = {}): Promise<RestorePhotoResult> {
-  const restored = new RestoredPhoto(photo, format);
+  const restored = new RestoredPhoto(photo, format, model.scale ?? 1);
   let plan = planTiles(model, options.tile);
   let retries = 0;
   for (;;) {

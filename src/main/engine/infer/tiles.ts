@@ -6,9 +6,13 @@
 // pixels inside both tiles, so as long as the model's receptive radius is at most overlap/2, each tile's
 // output there equals the whole-image output and the blend is exact; the cross-fade hides any residual
 // difference when it is not. Memory is bounded by the tile, not the image.
+//
+// Upscalers (scale S > 1) give S x S output pixels per input pixel. Tiles are still planned and overlap in
+// input pixels; the output is stitched at S x the size, each output pixel weighted by where its centre falls
+// in input coordinates ((q + 0.5) / S), so the same cross-fade applies at any scale.
 import * as tf from '@tensorflow/tfjs-core';
 import type { RgbImage } from '../data/image';
-import { throwIfAborted } from '#shared/rpc/errors';
+import { StudioError, throwIfAborted } from '#shared/rpc/errors';
 
 export interface AxisSegment {
   /** The region fed to the model: [start, end). */
@@ -26,6 +30,8 @@ export interface TileOptions {
   overlap: number;
   /** The model needs input sides that are multiples of this (pooling); tiles are mirror-padded to it. */
   multiple?: number;
+  /** Output pixels per input pixel along each axis (an upscaler's factor); default 1. */
+  scale?: number;
   signal?: AbortSignal;
   /** Called after each tile with the fraction done. */
   onProgress?: (fraction: number) => void;
@@ -33,7 +39,7 @@ export interface TileOptions {
   beforeTile?: () => Promise<void>;
 }
 
-/** A model as the tiler sees it: NHWC float in [0,1] → NHWC float of the same size. */
+/** A model as the tiler sees it: NHWC float in [0,1] → NHWC float of the same size, or scale x it. */
 export type TileModel = (input: tf.Tensor4D) => tf.Tensor4D;
 
 /**
@@ -56,14 +62,18 @@ export function planAxis(length: number, tile: number, overlap: number, multiple
   });
 }
 
-/** Blend weight of a segment at coordinate p (pixel centre p + 0.5); neighbours' weights sum to 1. */
-export function axisWeight(segment: AxisSegment, p: number, length: number, feather: number): number {
+/**
+ * Blend weight of a segment at output coordinate p of an axis `length` input pixels long, output `scale` x
+ * that; the pixel's centre in input coordinates is (p + 0.5) / scale. Neighbours' weights sum to 1.
+ */
+export function axisWeight(segment: AxisSegment, p: number, length: number, feather: number, scale = 1): number {
+  const centre = (p + 0.5) / scale;
   let w = 1;
   if (segment.coreStart > 0) {
-    w = Math.min(w, feather === 0 ? (p >= segment.coreStart ? 1 : 0) : clamp01((p + 0.5 - (segment.coreStart - feather)) / (2 * feather)));
+    w = Math.min(w, feather === 0 ? (centre >= segment.coreStart ? 1 : 0) : clamp01((centre - (segment.coreStart - feather)) / (2 * feather)));
   }
   if (segment.coreEnd < length) {
-    w = Math.min(w, feather === 0 ? (p < segment.coreEnd ? 1 : 0) : clamp01((segment.coreEnd + feather - (p + 0.5)) / (2 * feather)));
+    w = Math.min(w, feather === 0 ? (centre < segment.coreEnd ? 1 : 0) : clamp01((segment.coreEnd + feather - centre) / (2 * feather)));
   }
   return w;
 }
@@ -87,15 +97,22 @@ function copyRegion(image: RgbImage, x0: number, y0: number, w: number, h: numbe
   return out;
 }
 
-/** Runs the model on one region, mirror-padded up to `multiple`, and returns the region's output pixels. */
-async function runRegion(model: TileModel, pixels: Float32Array, w: number, h: number, multiple: number): Promise<Float32Array> {
+/**
+ * Runs the model on one region, mirror-padded up to `multiple`, and returns the region's output pixels
+ * (h·scale x w·scale). An output of another size is an error: stitching it would misplace every pixel.
+ */
+async function runRegion(model: TileModel, pixels: Float32Array, w: number, h: number, multiple: number, scale: number): Promise<Float32Array> {
   const padH = (multiple - (h % multiple)) % multiple;
   const padW = (multiple - (w % multiple)) % multiple;
   const output = tf.tidy(() => {
     let x = tf.tensor4d(pixels, [1, h, w, 3]);
     if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], 'symmetric');
     let y = model(x);
-    if (padH || padW) y = tf.slice(y, [0, 0, 0, 0], [1, h, w, 3]);
+    const [, outH, outW] = y.shape;
+    if (outH !== (h + padH) * scale || outW !== (w + padW) * scale) {
+      throw new StudioError('MODEL_INVALID', `The model turned a ${h + padH}x${w + padW} tile into ${outH}x${outW}; ${scale}x that was expected.`);
+    }
+    if (padH || padW) y = tf.slice(y, [0, 0, 0, 0], [1, h * scale, w * scale, 3]);
     return y;
   });
   try {
@@ -105,32 +122,36 @@ async function runRegion(model: TileModel, pixels: Float32Array, w: number, h: n
   }
 }
 
-/** Restores a whole image tile by tile; the result has the input's size. */
+/** Restores a whole image tile by tile; the result has the input's size times the scale. */
 export async function restoreTiled(model: TileModel, image: RgbImage, options: TileOptions): Promise<RgbImage> {
   const { width, height } = image;
   const multiple = options.multiple ?? 1;
+  const scale = options.scale ?? 1;
   const rows = planAxis(height, options.tile, options.overlap, multiple);
   const cols = planAxis(width, options.tile, options.overlap, multiple);
   const featherY = featherFor(rows, options.overlap);
   const featherX = featherFor(cols, options.overlap);
-  const out = new Float32Array(width * height * 3);
+  const outWidth = width * scale;
+  const out = new Float32Array(outWidth * height * scale * 3);
   const total = rows.length * cols.length;
   let done = 0;
   for (const row of rows) {
     const h = row.end - row.start;
-    const wy = Float32Array.from({ length: h }, (_, i) => axisWeight(row, row.start + i, height, featherY));
+    const outH = h * scale;
+    const wy = Float32Array.from({ length: outH }, (_, i) => axisWeight(row, row.start * scale + i, height, featherY, scale));
     for (const col of cols) {
       if (options.beforeTile) await options.beforeTile();
       throwIfAborted(options.signal);
       const w = col.end - col.start;
-      const wx = Float32Array.from({ length: w }, (_, i) => axisWeight(col, col.start + i, width, featherX));
-      const result = await runRegion(model, copyRegion(image, col.start, row.start, w, h), w, h, multiple);
-      for (let y = 0; y < h; y++) {
+      const outW = w * scale;
+      const wx = Float32Array.from({ length: outW }, (_, i) => axisWeight(col, col.start * scale + i, width, featherX, scale));
+      const result = await runRegion(model, copyRegion(image, col.start, row.start, w, h), w, h, multiple, scale);
+      for (let y = 0; y < outH; y++) {
         const weightY = wy[y]!;
         if (weightY === 0) continue;
-        const dst = ((row.start + y) * width + col.start) * 3;
-        const src = y * w * 3;
-        for (let x = 0; x < w; x++) {
+        const dst = ((row.start * scale + y) * outWidth + col.start * scale) * 3;
+        const src = y * outW * 3;
+        for (let x = 0; x < outW; x++) {
           const weight = weightY * wx[x]!;
           if (weight === 0) continue;
           for (let c = 0; c < 3; c++) out[dst + x * 3 + c]! += weight * result[src + x * 3 + c]!;
@@ -139,7 +160,7 @@ export async function restoreTiled(model: TileModel, image: RgbImage, options: T
       options.onProgress?.(++done / total);
     }
   }
-  return { width, height, data: out };
+  return { width: outWidth, height: height * scale, data: out };
 }
 
 /**
