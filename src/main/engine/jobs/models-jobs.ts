@@ -18,7 +18,7 @@ import {
   renamePackage,
   verifyPackage,
 } from '../package/index';
-import { importKerasH5, isHdf5File } from '../keras/index';
+import { importKerasH5, isHdf5File, isKerasArchive } from '../keras/index';
 import { exists, looksLikePath, modelsRoot } from './common';
 import { bundledModelsDir } from '../../paths';
 
@@ -124,7 +124,8 @@ export async function importModel(input: { source: string; name?: string; models
   if (info.isDirectory()) {
     kind = 'folder';
     saved = await importModelFolder(root, source, options);
-  } else if ((await isHdf5File(source)) || /\.(h5|hdf5)$/i.test(source)) {
+  } else if ((await isHdf5File(source)) || /\.(h5|hdf5)$/i.test(source) || (await isKerasArchive(source))) {
+    // Keras 3 .keras archives are zips too: told from package zips by their config.json + model.weights.h5.
     kind = 'keras';
     saved = await importKerasH5(root, source, options);
   } else if (await startsWithZipSignature(source)) {

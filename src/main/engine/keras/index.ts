@@ -1,13 +1,16 @@
-// Keras HDF5 (.h5) import: whole models into model packages, and VGG16 weights into vgg16-restorer.
+// Keras import: whole models (.h5, Keras 3 .keras) into model packages, and VGG16 weights (.h5, .keras,
+// Keras 3 .weights.h5) into vgg16-restorer.
+import { basename } from 'node:path';
 import { savePackage, guessTask } from '../package/index';
 import type { ModelCard } from '#shared/model-card';
 import { kerasDisplayName, loadKerasModel } from './model';
 
 export { isHdf5File, openH5, h5 } from './h5';
+export { isKerasArchive } from './keras3';
 export { assignLayerWeights, kerasDisplayName, loadKerasModel, normalizeKerasConfig, type KerasModelInfo } from './model';
 export { CAFFE_MEAN_BGR, foldCaffePreprocessing, loadVgg16Weights, VGG16_ENCODER_LAYERS, type Vgg16LoadOptions } from './vgg16';
 
-/** Imports a Keras .h5 model file as a new package in the models folder `root`. */
+/** Imports a Keras .h5 model file or .keras archive as a new package in the models folder `root`. */
 export async function importKerasH5(
   root: string,
   path: string,
@@ -15,7 +18,7 @@ export async function importKerasH5(
 ): Promise<{ id: string; dir: string; card: ModelCard }> {
   const { model, info } = await loadKerasModel(path);
   try {
-    const description = `Imported from ${kerasDisplayName(path)}.h5${info.kerasVersion ? ` (Keras ${info.kerasVersion})` : ''}.`;
+    const description = `Imported from ${basename(path)}${info.kerasVersion ? ` (Keras ${info.kerasVersion})` : ''}.`;
     return await savePackage(root, model, {
       name: options.name ?? kerasDisplayName(path),
       architecture: { id: 'external' },

@@ -1,5 +1,6 @@
-// Keras .h5 model import: the architecture from the `model_config` attribute (Keras JSON, which tfjs-layers
-// deserialises), the weights from the `model_weights` group, set layer by layer by name.
+// Keras model import: the architecture from the `model_config` attribute of an .h5 file or the config.json of
+// a Keras 3 .keras archive (Keras JSON, which tfjs-layers deserialises), the weights from the `model_weights`
+// group (Keras 2 layout) or the archive's model.weights.h5 (Keras 3 layout, keras3.ts), set layer by layer.
 //
 // Keras 3 configs written to .h5 are normalised to the Keras 2 shape tfjs-layers reads (batch_shape,
 // dtype policies, module/registered_name keys, keras-tensor inbound nodes). Layers tfjs cannot build (a
@@ -10,6 +11,7 @@ import { basename } from 'node:path';
 import { StudioError } from '#shared/rpc/errors';
 import '../models/index'; // the zoo's custom layers count as known classes
 import { attrString, modelInvalid, openH5, readLayerWeights, weightsRoot, type H5Weight } from './h5';
+import { isKerasArchive, keras3WeightsByConfig, openKerasArchive, type WeightSource } from './keras3';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -163,37 +165,70 @@ export interface KerasModelInfo {
   unusedLayers: string[];
 }
 
-/** Builds the model of a Keras .h5 file and loads its weights. The caller disposes the model. */
-export async function loadKerasModel(path: string): Promise<{ model: tfl.LayersModel; info: KerasModelInfo }> {
-  const file = await openH5(path);
-  let model: tfl.LayersModel | null = null;
+/** Builds a model from its (normalised) config and fills it from `weights`. The caller disposes it. */
+async function buildWithWeights(path: string, config: JsonObject, weights: WeightSource, what: string): Promise<{ model: tfl.LayersModel; unusedLayers: string[] }> {
+  checkLayers(path, config);
+  let model: tfl.LayersModel;
   try {
-    const config = readModelConfig(path, attrString(file, 'model_config'));
-    checkLayers(path, config);
-    const { group, layerNames } = weightsRoot(path, file);
-    try {
-      model = await tfl.models.modelFromJSON({ modelTopology: config } as unknown as Parameters<typeof tfl.models.modelFromJSON>[0]);
-    } catch (error) {
-      throw modelInvalid(path, `its model_config cannot be built: ${(error as Error).message.split('\n')[0]}`);
-    }
-    const inFile = new Set(layerNames);
+    model = await tfl.models.modelFromJSON({ modelTopology: config } as unknown as Parameters<typeof tfl.models.modelFromJSON>[0]);
+  } catch (error) {
+    throw modelInvalid(path, `its ${what} cannot be built: ${(error as Error).message.split('\n')[0]}`);
+  }
+  try {
+    const inFile = new Set(weights.layerNames);
     for (const layer of model.layers) {
       if (layer.weights.length === 0) continue;
       if (!inFile.has(layer.name)) throw modelInvalid(path, `has no weights for layer "${layer.name}".`);
-      assignLayerWeights(path, layer, readLayerWeights(path, group, layer.name));
+      assignLayerWeights(path, layer, weights.read(layer.name));
     }
-    const used = new Set(model.layers.map((l) => l.name));
-    const unusedLayers = layerNames.filter((n) => !used.has(n));
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  const used = new Set(model.layers.map((l) => l.name));
+  return { model, unusedLayers: weights.layerNames.filter((n) => !used.has(n)) };
+}
+
+function asModelInvalid(path: string, error: unknown): never {
+  if (error instanceof StudioError) throw error;
+  throw modelInvalid(path, (error as Error).message ?? String(error));
+}
+
+/**
+ * Builds the model of a Keras .h5 file or a Keras 3 .keras archive and loads its weights. The caller
+ * disposes the model.
+ */
+export async function loadKerasModel(path: string): Promise<{ model: tfl.LayersModel; info: KerasModelInfo }> {
+  if (await isKerasArchive(path)) return loadKerasArchive(path);
+  const file = await openH5(path);
+  try {
+    const config = readModelConfig(path, attrString(file, 'model_config'));
+    const { group, layerNames } = weightsRoot(path, file);
+    const source: WeightSource = { layerNames, read: (layer) => readLayerWeights(path, group, layer) };
+    const { model, unusedLayers } = await buildWithWeights(path, config, source, 'model_config');
     return {
       model,
       info: { kerasVersion: attrString(file, 'keras_version'), backend: attrString(file, 'backend'), unusedLayers },
     };
   } catch (error) {
-    model?.dispose();
-    if (error instanceof StudioError) throw error;
-    throw modelInvalid(path, (error as Error).message ?? String(error));
+    asModelInvalid(path, error);
   } finally {
     file.close();
+  }
+}
+
+/** A Keras 3 .keras archive: config.json for the architecture, model.weights.h5 in the Keras 3 layout. */
+async function loadKerasArchive(path: string): Promise<{ model: tfl.LayersModel; info: KerasModelInfo }> {
+  const archive = await openKerasArchive(path);
+  try {
+    const config = normalizeKerasConfig(archive.config) as JsonObject;
+    const source = keras3WeightsByConfig(path, archive.weights, archive.config);
+    const { model, unusedLayers } = await buildWithWeights(path, config, source, 'config.json');
+    return { model, info: { kerasVersion: archive.kerasVersion, backend: null, unusedLayers } };
+  } catch (error) {
+    asModelInvalid(path, error);
+  } finally {
+    await archive.close();
   }
 }
 

@@ -1,6 +1,9 @@
 // ImageNet VGG16 weights for the zoo's vgg16-restorer: its encoder layers carry Keras' VGG16 names
 // (block1_conv1 … block3_conv3), so the weights of Keras' `vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`
-// (weights-only layout) or of a full VGG16 model .h5 load into them by name.
+// (weights-only layout) or of a full VGG16 model .h5 load into them by name. Keras 3 files load too: a
+// .keras archive by the names in its config.json, a bare .weights.h5 (layers/conv2d, conv2d_1 ...) by
+// order, since Keras 3 numbers layers by class: the first seven Conv2D of a VGG16 are blocks 1-3 (the
+// shapes are checked, so a file of another network is refused).
 //
 // Keras' VGG16 expects 'caffe' inputs: BGR, 0–255, minus the ImageNet channel means. The restorer takes RGB
 // in [0, 1], so by default that preprocessing is folded into block1_conv1 (exact away from the image border,
@@ -9,7 +12,9 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { StudioError } from '#shared/rpc/errors';
 import { assignLayerWeights } from './model';
+import type { File as H5File } from 'h5wasm';
 import { modelInvalid, openH5, readLayerWeights, weightsRoot, type H5Weight } from './h5';
+import { isKeras3Weights, isKerasArchive, keras3WeightsByConfig, keras3WeightsByKey, openKerasArchive, type WeightSource } from './keras3';
 
 export const VGG16_ENCODER_LAYERS = [
   'block1_conv1',
@@ -62,16 +67,16 @@ export async function loadVgg16Weights(model: tfl.LayersModel, path: string, opt
       throw new StudioError('BAD_INPUT', `VGG16 weights need a model with a ${name} layer (the vgg16-restorer architecture).`);
     }
   });
-  const file = await openH5(path);
+  const opened = await openVgg16Source(path);
   try {
-    const { group, layerNames } = weightsRoot(path, file);
-    const present = new Set(layerNames);
+    const { source } = opened;
+    const present = new Set(source.layerNames);
     const missing = VGG16_ENCODER_LAYERS.filter((n) => !present.has(n));
     if (missing.length > 0) {
       throw modelInvalid(path, `has no weights for ${missing.join(', ')}; a Keras VGG16 weights file (e.g. vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5) was expected.`);
     }
     for (const layer of targets) {
-      let weights = readLayerWeights(path, group, layer.name);
+      let weights = source.read(layer.name);
       if (weights.length !== 2) throw modelInvalid(path, `layer ${layer.name} has ${weights.length} weights; VGG16 convs have a kernel and a bias.`);
       if (layer.name === 'block1_conv1' && (options.foldPreprocessing ?? true)) {
         const [kernel, bias] = weights as [H5Weight, H5Weight];
@@ -84,6 +89,46 @@ export async function loadVgg16Weights(model: tfl.LayersModel, path: string, opt
     }
     return [...VGG16_ENCODER_LAYERS];
   } finally {
-    file.close();
+    await opened.close();
   }
+}
+
+/** The file's VGG16 weights by Keras layer name, whichever Keras wrote it. */
+async function openVgg16Source(path: string): Promise<{ source: WeightSource; close: () => Promise<void> }> {
+  if (await isKerasArchive(path)) {
+    const archive = await openKerasArchive(path);
+    try {
+      return { source: keras3WeightsByConfig(path, archive.weights, archive.config), close: archive.close };
+    } catch (error) {
+      await archive.close();
+      throw error;
+    }
+  }
+  const file = await openH5(path);
+  const close = async (): Promise<void> => {
+    file.close();
+  };
+  try {
+    if (isKeras3Weights(file)) return { source: vgg16ByOrder(path, file), close };
+    const { group, layerNames } = weightsRoot(path, file);
+    return { source: { layerNames, read: (layer) => readLayerWeights(path, group, layer) }, close };
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
+/** A Keras 3 weights-only file: its Conv2D keys in order stand for block1_conv1 ... block3_conv3. */
+function vgg16ByOrder(path: string, file: H5File): WeightSource {
+  const bare = keras3WeightsByKey(path, file);
+  const convs = bare.keysOf('Conv2D');
+  const names = VGG16_ENCODER_LAYERS.slice(0, convs.length);
+  return {
+    layerNames: [...names],
+    read: (layer) => {
+      const key = convs[VGG16_ENCODER_LAYERS.indexOf(layer as (typeof VGG16_ENCODER_LAYERS)[number])];
+      if (key === undefined) throw modelInvalid(path, `has no weights for ${layer}.`);
+      return bare.read(key).map((w, i) => ({ ...w, name: `${layer}/${i}` }));
+    },
+  };
 }
