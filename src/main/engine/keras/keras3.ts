@@ -14,7 +14,7 @@
 import { unzipSync } from 'fflate';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { File as H5File, Group } from 'h5wasm';
 import { StudioError } from '#shared/rpc/errors';
 import { MAX_ZIP_UNCOMPRESSED } from '../package/index';
