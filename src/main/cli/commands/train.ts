@@ -90,7 +90,7 @@ Training:
   --samples <n>           validation PNG samples per epoch (default 4)
   --patches-per-image <n> patches cut per decoded image
   --gan                   conditional-GAN fine-tuning (PatchGAN discriminator)   --adversarial-weight <x>
-  --vgg16-weights <file>  Keras VGG16 notop .h5 for vgg16-restorer's encoder (ImageNet features)
+  --vgg16-weights <file>  Keras VGG16 notop weights (.h5, .weights.h5 or .keras) for vgg16-restorer's encoder
   --init-from <model>     fine-tune: start from this model's weights (id, built-in id or folder); the run keeps
                           its architecture, so --arch must match it and hyper-parameters may be left out
 Architecture hyper-parameters (by the zoo's names; or --hyper key=value):
