@@ -41,6 +41,10 @@ export const RestoreEventSchema = z.discriminatedUnion('type', [
     megapixelsTotal: z.number().nonnegative(),
     tile: z.number().int().positive(),
     model: z.string(),
+    /** Output pixels per input pixel along each axis (an upscaler's 2, 4 ...); absent means 1. */
+    scale: z.number().int().positive().optional(),
+    /** Seconds the batch should take (the model timed on this machine before the first file); null when unknown. */
+    estimatedSeconds: z.number().nonnegative().nullable().optional(),
   }),
   z.object({
     type: z.literal('progress'),

@@ -111,6 +111,8 @@ error), 130 when cancelled.`,
             io.err(
               `Restoring ${s.toDo} of ${s.found} image${s.found === 1 ? '' : 's'} (${s.megapixelsTotal.toFixed(1)} MP) with "${model.name}" ` +
                 `on ${backend.backend}, tiles of ${s.tile} px → ${s.out}` +
+                (s.scale > 1 ? `, ${s.scale}× upscale` : '') +
+                (s.estimatedSeconds !== null ? `, about ${formatDuration(s.estimatedSeconds)}` : '') +
                 (s.skipped ? ` (${s.skipped} already done, skipped)` : ''),
             );
           },

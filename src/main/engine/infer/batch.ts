@@ -8,7 +8,8 @@
 //   whose input is unchanged (size + mtime) and whose output is still there, made with the same settings.
 //   `retryFailed` reruns only the files that failed.
 // - One bad file (corrupt, not an image) is recorded with its reason and the batch goes on.
-// - Pause (PauseGate), cancel (AbortSignal) and progress (n of N, file, megapixels/s, ETA).
+// - Pause (PauseGate), cancel (AbortSignal) and progress (n of N, file, megapixels/s, ETA); before the first
+//   file, an estimate from the model timed on one small tile (estimate.ts), which counts an upscaler's cost.
 import { constants } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, realpath, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -18,6 +19,7 @@ import { isAbortError, StudioError, throwIfAborted } from '#shared/rpc/errors';
 import { isAtomicTempName, writeFileAtomic } from '../../fs-atomic';
 import { decodeFailureReason, isImageFileName } from '../data/image';
 import { Journal, JOURNAL_NAME, JOURNAL_VERSION, type JournalRecord } from './journal';
+import { estimateBatchSeconds, timeModel } from './estimate';
 import { isOutOfMemory, planTiles } from './memory';
 import type { RestoreModel } from './model';
 import { PauseGate } from './pause';
@@ -63,6 +65,10 @@ export interface BatchStart {
   megapixelsTotal: number;
   tile: number;
   model: string;
+  /** Output pixels per input pixel along each axis (1, or an upscaler's 2, 4 ...). */
+  scale: number;
+  /** Seconds the batch should take, from the model timed on this machine; null when it could not be timed. */
+  estimatedSeconds: number | null;
 }
 
 export interface RestoreProgress {
@@ -305,12 +311,12 @@ function failureReason(error: unknown, size: number): string {
   return decodeFailureReason(error);
 }
 
-async function megapixelsOf(path: string): Promise<number> {
+async function sizeOf(path: string): Promise<{ width: number; height: number }> {
   try {
     const meta = await sharp(path).metadata();
-    return ((meta.width ?? 0) * (meta.height ?? 0)) / 1e6;
+    return { width: meta.width ?? 0, height: meta.height ?? 0 };
   } catch {
-    return 0;
+    return { width: 0, height: 0 };
   }
 }
 
@@ -403,10 +409,29 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
         toDo.push({ plan, megapixels: 0 });
       }
     }
-    for (const item of toDo) item.megapixels = await megapixelsOf(item.plan.input);
+    const sizes = [];
+    for (const item of toDo) {
+      const size = await sizeOf(item.plan.input);
+      sizes.push(size);
+      item.megapixels = (size.width * size.height) / 1e6;
+    }
     let megapixelsTotal = toDo.reduce((a, t) => a + t.megapixels, 0);
-    const defaultTile = planTiles(model, options.tile).tile;
-    control.onStart?.({ out, found: inputs.length, toDo: toDo.length, skipped, megapixelsTotal, tile: defaultTile, model: model.id });
+    const defaultPlan = planTiles(model, options.tile);
+    const defaultTile = defaultPlan.tile;
+    // A model that cannot even run one small tile (out of memory) gets no estimate; its files say why.
+    const secondsPerPixel = toDo.length > 0 ? await timeModel(model).catch(() => null) : null;
+    const estimatedSeconds = secondsPerPixel === null ? null : estimateBatchSeconds(sizes, defaultPlan, model, secondsPerPixel);
+    control.onStart?.({
+      out,
+      found: inputs.length,
+      toDo: toDo.length,
+      skipped,
+      megapixelsTotal,
+      tile: defaultTile,
+      model: model.id,
+      scale: model.scale ?? 1,
+      estimatedSeconds,
+    });
     for (const f of files) control.onFile?.(f);
 
     // Time spent paused does not count towards speed or ETA.
@@ -430,6 +455,8 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
       if (!control.onProgress) return;
       const mpDone = megapixelsDone + fraction * item.megapixels;
       const rate = mpDone / busySeconds();
+      // Until some pixels are done there is no rate to go by: the estimate made before the batch stands in.
+      const fallback = estimatedSeconds === null ? null : Math.max(0, estimatedSeconds - busySeconds());
       control.onProgress({
         phase,
         index,
@@ -442,7 +469,7 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
         megapixelsDone: mpDone,
         megapixelsTotal,
         megapixelsPerSecond: rate,
-        etaSeconds: rate > 0 ? Math.max(0, megapixelsTotal - mpDone) / rate : null,
+        etaSeconds: rate > 0 ? Math.max(0, megapixelsTotal - mpDone) / rate : fallback,
         tile,
       });
     };
