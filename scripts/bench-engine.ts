@@ -16,8 +16,15 @@
 // 2 training steps at batch 2 (--cpu-steps, --cpu-batch; its per-patch rate does not depend on the batch,
 // and the wasm/cpu ratio compares patches/s) and 1 inference, on the reference CNN only unless --cpu-zoo.
 //
+// The peer: the same reference CNN in Keras on TensorFlow (scripts/bench-keras.py), run when a Python with
+// TensorFlow is found (--python PATH, else python3), with the ratios studio-native / Keras (above 1: the
+// studio is faster). The zoo's architectures use layers of their own (pixel shuffle, padding to a
+// multiple) that have no Keras twin here, so the peer measures the reference CNN only.
+//
 // Options:
-//   --json                 print one JSON line instead of the table: {"rows": [...], "wasmOverCpuTrain": n}
+//   --json                 print one JSON line instead of the table: {"rows": [...], "wasmOverCpuTrain": n,
+//                          "nativeOverKerasTrain": n, "nativeOverKerasInfer": n}; Keras rows have "backend": "keras"
+//   --python PATH          the Python for the Keras peer (default python3); --no-keras skips it
 //   --backends a,b         backends to try (default tensorflow,wasm,cpu)
 //   --models a,b           models (default: reference and every zoo restorer)
 //   --steps n              timed training steps on fast backends (default 5 reference, 2 zoo models)
@@ -27,6 +34,7 @@
 // Progress goes to stderr.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { initBackend } from '../src/main/engine/backend';
@@ -39,7 +47,7 @@ const BATCH = 16;
 const IMAGE: [number, number] = [576, 720];
 
 interface Row {
-  backend: BackendName;
+  backend: BackendName | 'keras';
   model: string;
   task: 'train' | 'infer';
   medianMs: number;
@@ -149,7 +157,7 @@ async function timeInfer(bench: Bench, warmupFull: boolean, runs: number): Promi
   }
 }
 
-function row(backend: BackendName, bench: Bench, task: 'train' | 'infer', times: number[], batch: number): Measured {
+function row(backend: Row['backend'], bench: Bench, task: 'train' | 'infer', times: number[], batch: number): Measured {
   const ms = median(times);
   if (task === 'train') {
     const flops = 3 * 2 * bench.macsPerPixel * PATCH * PATCH * batch;
@@ -186,6 +194,26 @@ function table(rows: Measured[]): string {
   const right = new Set([3, 4, 5, 6]);
   const line = (cells: string[]): string => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+/** The Keras peer's reference-CNN rows, or the reason it did not run. */
+function kerasPeer(): { rows: Measured[]; version: string } | string {
+  if (opts.has('no-keras')) return 'skipped (--no-keras)';
+  const python = typeof opts.get('python') === 'string' ? (opts.get('python') as string) : 'python3';
+  log(`keras: timing the reference CNN with ${python} scripts/bench-keras.py`);
+  const result = spawnSync(python, [new URL('./bench-keras.py', import.meta.url).pathname, '--steps', String(num('steps', 5))], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (result.error) return `not measured: ${python} cannot be run (${(result.error as NodeJS.ErrnoException).code})`;
+  if (result.status !== 0) {
+    const last = result.stderr.trim().split('\n').pop() ?? '';
+    return /No module named .?tensorflow/.test(last) ? `not measured: ${python} has no TensorFlow (pip install tensorflow-cpu)` : `not measured: ${last}`;
+  }
+  const out = JSON.parse(result.stdout.trim().split('\n').pop()!) as { tensorflow: string; rows: Array<{ task: 'train' | 'infer'; medianMs: number; reps: number }> };
+  const reference: Bench = { name: 'reference', build: () => buildReferenceCnn(), macsPerPixel: referenceMacsPerPixel() };
+  const rows = out.rows.map((r) => ({ ...row('keras', reference, r.task, [r.medianMs], r.task === 'train' ? BATCH : 1), reps: r.reps }));
+  return { rows, version: out.tensorflow };
 }
 
 async function main(): Promise<void> {
@@ -230,7 +258,17 @@ async function main(): Promise<void> {
     }
   }
 
+  const keras = kerasPeer();
+  if (typeof keras === 'string') notes.push(`keras: ${keras}`);
+  else {
+    rows.push(...keras.rows);
+    notes.push(`keras: the reference CNN in Keras ${keras.version === '' ? '' : `on TensorFlow ${keras.version}`} (scripts/bench-keras.py, train_on_batch and a tf.function)`);
+  }
+
   const ref = (backend: string, task: string) => rows.find((r) => r.backend === backend && r.model === 'reference' && r.task === task);
+  const ratio = (a: Measured | undefined, b: Measured | undefined): number | null => (a && b ? b.medianMs / a.medianMs : null);
+  const nativeOverKerasTrain = ratio(ref('tensorflow', 'train'), ref('keras', 'train'));
+  const nativeOverKerasInfer = ratio(ref('tensorflow', 'infer'), ref('keras', 'infer'));
   const wasmTrain = ref('wasm', 'train');
   const cpuTrain = ref('cpu', 'train');
   const wasmInfer = ref('wasm', 'infer');
@@ -238,7 +276,7 @@ async function main(): Promise<void> {
 
   if (json) {
     const plain: Row[] = rows.map(({ backend, model, task, medianMs, perSecond, unit, gflops }) => ({ backend, model, task, medianMs, perSecond, unit, gflops }));
-    process.stdout.write(`${JSON.stringify({ rows: plain, wasmOverCpuTrain })}\n`);
+    process.stdout.write(`${JSON.stringify({ rows: plain, wasmOverCpuTrain, nativeOverKerasTrain, nativeOverKerasInfer })}\n`);
     return;
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -249,6 +287,7 @@ async function main(): Promise<void> {
   console.log('  GFLOP/s: 2 x conv/dense multiply-adds per second (training step counted as 3 x forward).\n');
   console.log(table(rows));
   console.log('');
+  if (nativeOverKerasTrain !== null) console.log(`native / Keras speed, reference CNN: training ${fmt(nativeOverKerasTrain, 2)}x, inference ${fmt(nativeOverKerasInfer ?? 0, 2)}x (target >= 1.0)`);
   if (wasmTrain && cpuTrain) console.log(`wasm / cpu training speed, reference CNN: ${fmt(wasmOverCpuTrain, 0)}x (target >= 100x)`);
   if (wasmTrain && wasmInfer) {
     const share = wasmTrain.gflops / wasmInfer.gflops;

@@ -5,6 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { NATIVE } from '../tests/helpers/native';
+
+/** The test folders that run a second time on native TensorFlow where it is built. */
+const NATIVE_PASS_DIRS = ['train', 'restore', 'jobs', 'infer', 'models', 'keras'];
 
 function findTests(dir: string): string[] {
   const found: string[] = [];
@@ -29,10 +33,27 @@ if (files.length === 0) {
 // Tests make their own models: the shipped ones (resources/models) are hidden behind an empty folder, except
 // for the test that checks them by path (tests/unit/bundled-models.test.ts).
 const noBundledModels = mkdtempSync(join(tmpdir(), 'studio-no-bundled-'));
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-  { stdio: 'inherit', env: { STUDIO_BUNDLED_MODELS: noBundledModels, ...process.env, STUDIO_TEST: '1' } },
-);
+function runPass(list: string[], env: NodeJS.ProcessEnv = {}): number {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...list], {
+    stdio: 'inherit',
+    env: { STUDIO_BUNDLED_MODELS: noBundledModels, ...process.env, ...env, STUDIO_TEST: '1' },
+  });
+  return result.status ?? 1;
+}
+
+// Pass 1: everything. The engine, training, restore and model tests run on cpu (the reference) and wasm
+// (the kernel and gradient tests); what starts an engine on its own (CLI, browser mode) takes the best
+// backend here, native TensorFlow where it is built.
+let status = runPass(files);
+// Pass 2: where the native engine is built, the engine, training, restore and model tests again on it.
+const nativeFiles = files.filter((f) => NATIVE_PASS_DIRS.some((dir) => f.startsWith(join('tests', 'unit', dir))));
+if (nativeFiles.length > 0 && !process.env.STUDIO_TEST_BACKEND) {
+  if (NATIVE) {
+    console.log(`\nNative pass: ${nativeFiles.length} test files again with STUDIO_TEST_BACKEND=tensorflow\n`);
+    status = runPass(nativeFiles, { STUDIO_TEST_BACKEND: 'tensorflow' }) || status;
+  } else {
+    console.log('\nNative pass skipped: the native engine is not built here (npm run engine:native builds it against a Python TensorFlow).');
+  }
+}
 rmSync(noBundledModels, { recursive: true, force: true });
-process.exit(result.status ?? 1);
+process.exit(status);

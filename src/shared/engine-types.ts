@@ -23,5 +23,18 @@ export const BackendStatusSchema = z.object({
   simd: z.boolean().nullable().optional(),
   /** One line on how the backend runs, e.g. "WebAssembly, SIMD, 2 threads (threaded build, one per core)". */
   detail: z.string().optional(),
+  /** The native TensorFlow the tensorflow backend links, when it loads: its version, device and origin. */
+  tensorflow: z
+    .object({
+      version: z.string(),
+      /** "CPU", or the GPUs the Python TensorFlow it was built from could see. */
+      device: z.string(),
+      /** Where it came from, e.g. "built by npm run engine:native from TensorFlow 2.21.0 at /path". */
+      origin: z.string(),
+    })
+    .nullable()
+    .optional(),
+  /** When the native engine does not load: one sentence on how to get it. */
+  nativeHint: z.string().optional(),
 });
 export type BackendStatus = z.infer<typeof BackendStatusSchema>;

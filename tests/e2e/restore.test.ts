@@ -76,7 +76,8 @@ test('restoring shows progress, the failure with its reason, and the results', a
   await page.getByTestId('restore-retry').waitFor();
   await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid=restore-results] img')).every((i) => (i as HTMLImageElement).naturalWidth > 0));
   await page.screenshot({ path: join(SCREENSHOTS, 'restore.png'), fullPage: true });
-  const outputs = (await readdir(`${photos}-restored`)).filter((f) => f.endsWith('.png')).sort();
+  // Each model's results go to a folder of their own (issue 18).
+  const outputs = (await readdir(`${photos}-restored-tiny`)).filter((f) => f.endsWith('.png')).sort();
   assert.deepEqual(outputs, ['scan-0.png', 'scan-1.png', 'scan-2.png']);
 });
 
@@ -98,7 +99,7 @@ test('a second model restores the same photo and Compare shows the two models si
   await page.getByTestId('compare-right').waitFor({ timeout: 120_000 });
   const selected = (testid: string): Promise<string> =>
     page.getByTestId(testid).evaluate((el) => (el as HTMLSelectElement).selectedOptions[0]?.textContent ?? '');
-  assert.equal(await selected('compare-left'), 'Restored');
+  assert.equal(await selected('compare-left'), 'Tiny denoiser');
   assert.equal(await selected('compare-right'), 'Tiny ESRCNN');
   assert.deepEqual((await readdir(`${photos}-restored-tiny2`)).filter((f) => !f.startsWith('.')), ['scan-1.png']);
   await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid=compare-stage] img')).every((i) => (i as HTMLImageElement).naturalWidth > 0));

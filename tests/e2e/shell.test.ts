@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import { SCREENSHOTS } from '../helpers/browser';
 import { tempDir } from '../helpers/fixtures';
 import { openStudio, type StudioPage } from '../helpers/studio-page';
+import { NATIVE } from '../helpers/native';
 
 let studio: StudioPage;
 let page: Page;
@@ -34,10 +35,11 @@ test('the studio loads and the status bar shows the engine backend', async () =>
   await page.getByTestId('view-restore').waitFor();
   const backend = page.getByTestId('status-backend');
   // The engine's first start (WebAssembly compile) is the slowest step on a busy machine.
-  await page.waitForFunction(() => /wasm|cpu|tensorflow/.test(document.querySelector('[data-testid=status-backend]')?.textContent ?? ''), null, {
+  await page.waitForFunction(() => /wasm|cpu|tensorflow/i.test(document.querySelector('[data-testid=status-backend]')?.textContent ?? ''), null, {
     timeout: 90_000,
   });
-  assert.match((await backend.textContent()) ?? '', /^wasm · \d+ threads?$/);
+  // Native TensorFlow where npm run engine:native built it (named with its version and device), else wasm.
+  assert.match((await backend.textContent()) ?? '', NATIVE ? /^TensorFlow \d+\.\d+\S* · (CPU|\d+ GPUs?.*) · \d+ threads?$/ : /^wasm · \d+ threads?$/);
   await page.screenshot({ path: join(SCREENSHOTS, 'shell-restore.png') });
 });
 

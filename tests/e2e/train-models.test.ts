@@ -59,7 +59,7 @@ test('the model step lists the zoo with sizes and draws the layers', async () =>
   await page.getByTestId('layer-diagram').waitFor({ timeout: 60_000 });
   assert.match((await page.getByTestId('layer-diagram').textContent()) ?? '', /89,795 parameters/);
   // The speed shown is timed on this machine by the engine, and the zoo's estimates are scaled from it.
-  await page.waitForFunction(() => /Measured on this machine \(wasm\): [\d.]+ patches\/s/.test(document.querySelector('[data-testid=arch-measured]')?.textContent ?? ''), null, { timeout: 60_000 });
+  await page.waitForFunction(() => /Measured on this machine \((wasm|tensorflow)\): [\d.]+ patches\/s/.test(document.querySelector('[data-testid=arch-measured]')?.textContent ?? ''), null, { timeout: 60_000 });
   assert.match((await page.getByTestId('arch-speed-unet').textContent()) ?? '', /≈ [\d.]+ patches\/s here/);
   await page.screenshot({ path: join(SCREENSHOTS, 'train-2-model.png') });
   await page.getByTestId('arch-dncnn').click();
@@ -80,7 +80,7 @@ test('a short run trains live: the learning curve gains points and the model is 
   await page.waitForFunction(() => /1 epoch\b/.test(document.querySelector('[data-testid=curve-epochs]')?.textContent ?? ''), null, { timeout: 240_000 });
   await page.waitForFunction(() => /2 epochs/.test(document.querySelector('[data-testid=curve-epochs]')?.textContent ?? ''), null, { timeout: 240_000 });
   await page.getByTestId('train-done').waitFor({ timeout: 60_000 });
-  assert.match((await page.getByTestId('train-done').textContent()) ?? '', /Saved “e2e-model”/);
+  assert.match((await page.getByTestId('train-done').textContent()) ?? '', /saved “e2e-model”/i);
   await page.getByTestId('train-samples').waitFor();
   await page.screenshot({ path: join(SCREENSHOTS, 'train-4-live.png'), fullPage: true });
 });
@@ -138,7 +138,7 @@ test('a new run fine-tunes an installed model: it keeps its architecture and sta
   await page.getByTestId('train-fine-tuning').waitFor({ timeout: 60_000 });
   assert.match((await page.getByTestId('train-fine-tuning').textContent()) ?? '', /Fine-tuning “Portrait denoiser”/);
   await page.getByTestId('train-done').waitFor({ timeout: 240_000 });
-  assert.match((await page.getByTestId('train-done').textContent()) ?? '', /Saved “e2e-tuned”/);
+  assert.match((await page.getByTestId('train-done').textContent()) ?? '', /saved “e2e-tuned”/i);
 });
 
 test('no page errors', () => {

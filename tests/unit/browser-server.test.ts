@@ -17,6 +17,7 @@ import { RpcClient } from '#shared/rpc/client';
 import type { StudioContract } from '#shared/contract';
 import { MAX_MESSAGE_BYTES, webSocketTransport } from '../../src/main/transport/websocket';
 import { tempDir, writeTestImage } from '../helpers/fixtures';
+import { TEST_BACKEND } from '../helpers/native';
 
 let server: BrowserServer;
 let engine: EngineHost;
@@ -28,7 +29,7 @@ let photoBytes: Buffer;
 before(async () => {
   ({ dir: root, cleanup } = await tempDir());
   process.env.STUDIO_HOME = join(root, 'home');
-  process.env.STUDIO_BACKEND = 'cpu';
+  process.env.STUDIO_BACKEND = TEST_BACKEND;
   const ui = join(root, 'ui');
   await mkdir(join(ui, 'assets'), { recursive: true });
   await writeFile(join(ui, 'index.html'), '<!doctype html><title>studio</title>');

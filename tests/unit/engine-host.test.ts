@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { EngineHost, forkLauncher } from '../../src/main/services/engine-host';
 import { StudioError } from '#shared/rpc/errors';
 import type { EngineState } from '#shared/contract';
+import { TEST_BACKEND } from '../helpers/native';
 
 process.env.STUDIO_TEST = '1';
-const host = new EngineHost(forkLauncher(() => ({ ...process.env, STUDIO_TEST: '1', STUDIO_BACKEND: 'cpu' })));
+const host = new EngineHost(forkLauncher(() => ({ ...process.env, STUDIO_TEST: '1', STUDIO_BACKEND: TEST_BACKEND })));
 after(() => host.dispose());
 
 const states: EngineState['state'][] = [];

@@ -74,6 +74,10 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
         threads: status.threads,
         gpu: status.gpu,
         unavailable: status.unavailable,
+        simd: status.simd,
+        detail: status.detail,
+        tensorflow: status.tensorflow ?? null,
+        ...(status.nativeHint ? { nativeHint: status.nativeHint } : {}),
       };
     },
     'settings.get': () => settings.get(),

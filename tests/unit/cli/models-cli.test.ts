@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { savePackage } from '../../../src/main/engine/package/index';
 import { getArchitecture } from '../../../src/main/engine/models/index';
@@ -14,8 +13,9 @@ import { conv2dConfig, mulberry32, randomValues, writeKerasModelFile } from '../
 import { jsonLines, runCli } from './run-cli';
 import { modelsCommand } from '../../../src/main/cli/commands/models';
 import { StudioError } from '#shared/rpc/errors';
+import { useTestBackend } from '../../helpers/native';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 const { dir: home, cleanup } = await tempDir('studio-cli-models-');
 test.after(cleanup);
 const env = { STUDIO_HOME: home };

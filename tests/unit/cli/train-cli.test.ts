@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadPackageDir } from '../../../src/main/engine/package/index';
 import { cleanFolder, tempDir } from '../jobs/fixtures';
 import { jsonLines, runCli, startCli } from './run-cli';
 import { trainParamsFromArgs } from '../../../src/main/cli/commands/train';
+import { useTestBackend } from '../../helpers/native';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 const { dir: home, cleanup } = await tempDir('studio-cli-train-');
 test.after(cleanup);
 const env = { STUDIO_HOME: home };

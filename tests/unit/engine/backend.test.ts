@@ -1,5 +1,5 @@
-// Backend selection: explicit preferences, a clear BACKEND_UNAVAILABLE for tensorflow (tfjs-node-gpu is
-// not installed here), wasm with SIMD and threads, and the status it reports.
+// Backend selection: explicit preferences; tensorflow where the native engine is built (npm run
+// engine:native) and a clear BACKEND_UNAVAILABLE where it is not; wasm with SIMD and threads; the status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backendStatus, initBackend, resolvePreference, wasmThreadRequest } from '../../../src/main/engine/backend';
 import { StudioError } from '#shared/rpc/errors';
 import { BackendStatusSchema } from '#shared/engine-types';
+import { EXPECTED_BACKENDS, NATIVE } from '../../helpers/native';
 
 test('resolvePreference accepts auto|tensorflow|wasm|cpu and refuses anything else', () => {
   assert.equal(resolvePreference(undefined), 'auto');
@@ -23,7 +24,21 @@ test('STUDIO_THREADS sets the wasm thread count (0 or unset: one per core, at mo
   assert.throws(() => wasmThreadRequest({ STUDIO_THREADS: 'many' }), (e: unknown) => e instanceof StudioError && e.code === 'BAD_INPUT');
 });
 
-test('asking for tensorflow without tfjs-node-gpu is BACKEND_UNAVAILABLE naming why', async () => {
+test('tensorflow runs where the native engine is built, and names its TensorFlow and origin', { skip: !NATIVE && 'the native engine is not built here' }, async () => {
+  const status = await initBackend('tensorflow');
+  BackendStatusSchema.parse(status);
+  assert.equal(tf.getBackend(), 'tensorflow');
+  assert.match(status.tensorflow?.version ?? '', /^\d+\.\d+/);
+  assert.match(status.tensorflow?.device ?? '', /CPU|GPU/);
+  assert.match(status.detail ?? '', /native TensorFlow \d/);
+  assert.equal(status.nativeHint, undefined);
+  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const y = tf.matMul(x, x);
+  assert.deepEqual(Array.from(await y.data()), [7, 10, 15, 22]);
+  tf.dispose([x, y]);
+});
+
+test('asking for tensorflow without tfjs-node-gpu is BACKEND_UNAVAILABLE naming why', { skip: NATIVE && 'the native engine is built here' }, async () => {
   await assert.rejects(initBackend('tensorflow'), (e: unknown) => {
     assert.ok(e instanceof StudioError);
     assert.equal(e.code, 'BACKEND_UNAVAILABLE');
@@ -33,18 +48,27 @@ test('asking for tensorflow without tfjs-node-gpu is BACKEND_UNAVAILABLE naming 
   });
 });
 
-test('auto picks wasm here, with SIMD and the threads asked for (default: one per core)', async () => {
+test('auto picks the best backend that loads: tensorflow where built, else wasm (with the way to native)', async () => {
   const status = await initBackend('auto');
   BackendStatusSchema.parse(status);
-  assert.equal(status.backend, 'wasm');
-  assert.equal(tf.getBackend(), 'wasm');
-  assert.deepEqual(status.backends, ['wasm', 'cpu']);
+  assert.equal(status.backend, EXPECTED_BACKENDS[0]);
+  assert.equal(tf.getBackend(), EXPECTED_BACKENDS[0]);
+  assert.deepEqual(status.backends, EXPECTED_BACKENDS);
   assert.equal(status.gpu, null);
+  if (NATIVE) {
+    assert.deepEqual(status.unavailable, {});
+  } else {
+    assert.match(status.unavailable.tensorflow ?? '', /not installed/);
+    assert.match(status.nativeHint ?? '', /npm run engine:native/);
+  }
+  assert.deepEqual(backendStatus(), status);
+});
+
+test('wasm runs with SIMD and the threads asked for (default: one per core)', async () => {
+  const status = await initBackend('wasm');
   assert.equal(status.simd, true);
   assert.equal(status.threads, wasmThreadRequest().threads);
-  assert.match(status.unavailable.tensorflow ?? '', /not installed/);
   assert.match(status.detail ?? '', /SIMD/);
-  assert.deepEqual(backendStatus(), status);
 });
 
 test('wasm trains a conv (the kernels are registered)', async () => {

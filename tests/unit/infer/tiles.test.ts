@@ -6,9 +6,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { axisWeight, chooseTileSize, planAxis, restoreTiled, type TileModel } from '../../../src/main/engine/infer/tiles';
 import type { RgbImage } from '../../../src/main/engine/data/image';
+import { useTestBackend } from '../../helpers/native';
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 function randomImage(width: number, height: number, seed: number): RgbImage {

@@ -14,10 +14,11 @@ import { ssim } from '../../../src/main/engine/metrics/index';
 import type { EvaluateEvent, EvaluateParamsInput, EvaluateResult } from '#shared/jobs';
 import { StudioError } from '#shared/rpc/errors';
 import { cleanFolder, identityModel, offsetPairs, psnr8, tempDir } from './fixtures';
+import { TEST_BACKEND } from '../../helpers/native';
 
 const { dir: home, cleanup } = await tempDir('studio-eval-job-');
 process.env.STUDIO_HOME = home;
-process.env.STUDIO_BACKEND = 'cpu';
+process.env.STUDIO_BACKEND = TEST_BACKEND;
 const engine = new EngineHost(await inProcessLauncher());
 await engine.call('engine.info', {}); // selects the backend before models are built here
 const modelsDir = join(home, 'models');

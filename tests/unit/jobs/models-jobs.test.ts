@@ -11,10 +11,11 @@ import { ARCHITECTURE_IDS } from '../../../src/main/engine/models/index';
 import { StudioError } from '#shared/rpc/errors';
 import { identityModel, tempDir } from './fixtures';
 import { conv2dConfig, mulberry32, randomValues, writeKerasModelFile } from '../keras/keras-files';
+import { TEST_BACKEND } from '../../helpers/native';
 
 const { dir: home, cleanup } = await tempDir('studio-models-job-');
 process.env.STUDIO_HOME = home;
-process.env.STUDIO_BACKEND = 'cpu';
+process.env.STUDIO_BACKEND = TEST_BACKEND;
 const engine = new EngineHost(await inProcessLauncher());
 await engine.call('engine.info', {});
 const modelsDir = join(home, 'models');

@@ -12,10 +12,11 @@ import { loadPackageDir } from '../../../src/main/engine/package/index';
 import type { TrainDoneEvent, TrainEvent, TrainParamsInput } from '#shared/jobs';
 import { StudioError } from '#shared/rpc/errors';
 import { cleanFolder, tempDir } from './fixtures';
+import { TEST_BACKEND } from '../../helpers/native';
 
 const { dir: home, cleanup } = await tempDir('studio-train-job-');
 process.env.STUDIO_HOME = home;
-process.env.STUDIO_BACKEND = 'cpu';
+process.env.STUDIO_BACKEND = TEST_BACKEND;
 const data = join(home, 'photos');
 await mkdir(data, { recursive: true });
 await cleanFolder(data, 6, 36, 5);
@@ -92,7 +93,7 @@ test('unsubscribing from train.run cancels within one batch and saves no model',
   assert.equal(start.type, 'start');
   if (start.type !== 'start') return;
   assert.equal(start.resumedFrom, 0);
-  assert.equal(start.backend, 'cpu');
+  assert.equal(start.backend, TEST_BACKEND);
   await waitFor(() => batches >= 2, 'two batches');
   const t0 = Date.now();
   const state = await waitFor(async () => {
@@ -163,7 +164,7 @@ test('train.stop stops within one batch and saves the model; resume continues fr
   try {
     assert.equal(final.card.training?.history.length, 3);
     assert.equal(final.card.training?.stopReason, 'completed');
-    assert.equal(final.card.training?.backend, 'cpu');
+    assert.equal(final.card.training?.backend, TEST_BACKEND);
     assert.match(final.card.training?.dataFingerprint ?? '', /^sha256:[0-9a-f]{32}$/);
     assert.equal((final.card.training?.recipe as { architecture?: string }).architecture, 'dncnn');
     assert.equal(final.card.restores.preset, 'gaussian:25');

@@ -22,8 +22,9 @@ import {
   writeKerasWeightsFile,
   type FileLayer,
 } from './keras-files';
+import { useTestBackend } from '../../helpers/native';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 
 const dir = await mkdtemp(join(tmpdir(), 'studio-keras-'));
 test.after(() => rm(dir, { recursive: true, force: true }));

@@ -26,8 +26,9 @@ import { train } from '../../../src/main/engine/train/index';
 import { StudioError } from '#shared/rpc/errors';
 import { ModelCardSchema } from '#shared/model-card';
 import { MemorySampler, validationSet } from '../train/helpers';
+import { TEST_BACKEND, useTestBackend } from '../../helpers/native';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 
 async function root(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'studio-pkg-'));
@@ -129,7 +130,7 @@ test('a trained model packages with its history, recipe and metrics', async () =
     assert.equal(card.source, 'trained');
     assert.equal(card.training!.dataFingerprint, 'sha256:abc');
     assert.equal(card.training!.history.length, 1);
-    assert.equal(card.training!.backend, 'cpu');
+    assert.equal(card.training!.backend, TEST_BACKEND);
     assert.equal(card.training!.stopReason, 'completed');
     assert.equal((card.training!.recipe as { stepsPerEpoch: number }).stepsPerEpoch, 2);
     assert.equal(card.training!.finalMetrics!.psnr, card.training!.history[0]!.valPsnr);

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARCHITECTURE_IDS, ARCHITECTURES } from '../../../src/main/engine/models/index';
 import { fileIOHandler, loadModelFiles, saveModelFiles } from '../../../src/main/engine/package/model-io';
+import { useTestBackend } from '../../helpers/native';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 
 /** Replaces every weight with random values, so zero-initialised scales (NAFNet) and biases matter. */
 function randomiseWeights(model: tfl.LayersModel): void {

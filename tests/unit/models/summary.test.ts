@@ -1,12 +1,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getArchitecture } from '../../../src/main/engine/models';
 import { summarizeModel } from '../../../src/main/engine/models/summary';
+import { useTestBackend } from '../../helpers/native';
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend();
 });
 
 test('the layer summary lists every layer with its shape, parameters and inbound layers', () => {

@@ -12,8 +12,9 @@ import {
 import { PixelShuffle, PixelUnshuffle, PadToMultiple } from '../../../src/main/engine/models/layers';
 import { StudioError } from '#shared/rpc/errors';
 import { ArchitectureInfoSchema } from '#shared/model-card';
+import { useTestBackend } from '../../helpers/native';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 
 test('the registry lists every architecture by id', () => {
   assert.deepEqual(

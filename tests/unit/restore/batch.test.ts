@@ -20,13 +20,14 @@ import { StudioError } from '#shared/rpc/errors';
 import { isAtomicTempName } from '../../../src/main/fs-atomic';
 import { killedMidWrite } from '../../helpers/fixtures';
 import { identityModel, mulberry32, residualModel, snapshot, tempDir, writePhoto } from './helpers';
+import { useTestBackend } from '../../helpers/native';
 
 let identity: RestoreModel;
 let residual: RestoreModel;
 const cleanups: (() => Promise<void>)[] = [];
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend();
   identity = wrapLayersModel(identityModel(), { id: 'identity', name: 'identity', fingerprint: 'identity' });
   residual = wrapLayersModel(residualModel(), { id: 'residual', name: 'residual', fingerprint: 'residual' });
 });

@@ -11,13 +11,14 @@ import sharp from 'sharp';
 import { savePackage } from '../../../src/main/engine/package/index';
 import { lastJson, residualModel, saveModelFolder, snapshot, studio, studioChild, tempDir, writePhoto } from './helpers';
 import { isAtomicTempName } from '../../../src/main/fs-atomic';
+import { useTestBackend } from '../../helpers/native';
 
 let root: string;
 let cleanup: () => Promise<void>;
 let modelDir: string;
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend();
   ({ dir: root, cleanup } = await tempDir('studio-restore-cli-'));
   modelDir = join(root, 'model');
   const model = residualModel(11, 8);

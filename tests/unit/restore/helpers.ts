@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { tempDir as sharedTempDir } from '../../helpers/fixtures';
 import { mulberry32 } from '../../helpers/random';
+import { TEST_BACKEND } from '../../helpers/native';
 
 /** tests/helpers/fixtures.ts's tempDir, named 'studio-restore-…' unless told otherwise. */
 export const tempDir = (prefix = 'studio-restore-'): ReturnType<typeof sharedTempDir> => sharedTempDir(prefix);
@@ -124,7 +125,7 @@ const CLI = ['--import', 'tsx', 'src/main/cli/index.ts'];
 function cliEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const base = { ...process.env };
   delete base.STUDIO_BACKEND;
-  return { ...base, STUDIO_BACKEND: 'cpu', ...env };
+  return { ...base, STUDIO_BACKEND: TEST_BACKEND, ...env };
 }
 
 export function studio(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {

@@ -3,7 +3,6 @@
 // grayscale written as grayscale, 16-bit written as 16-bit (PNG, TIFF), JPEG stays JPEG.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { join } from 'node:path';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -12,6 +11,7 @@ import { restoreBatch } from '../../../src/main/engine/infer/batch';
 import { wrapLayersModel, type RestoreModel } from '../../../src/main/engine/infer/model';
 import { decodePhoto } from '../../../src/main/engine/infer/photo';
 import { identityModel, photoPixels, tempDir } from './helpers';
+import { useTestBackend } from '../../helpers/native';
 
 let model: RestoreModel;
 let root: { dir: string; cleanup: () => Promise<void> };
@@ -21,7 +21,7 @@ const H = 45;
 const EXIF = { IFD0: { Make: 'Acme Camera Co', Copyright: 'Jane Doe 1962' } };
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend();
   model = wrapLayersModel(identityModel(), { id: 'identity', name: 'identity', fingerprint: 'identity' });
   root = await tempDir();
   const input = join(root.dir, 'in');

@@ -13,12 +13,13 @@ import { isOutOfMemory, overlapFor, planTiles, smallerTile } from '../../../src/
 import { cropOrigins, scoreImage, triageFolder, wrapClassifier } from '../../../src/main/engine/infer/triage';
 import { StudioError } from '#shared/rpc/errors';
 import { residualModel, saveModelFolder, tempDir } from './helpers';
+import { useTestBackend } from '../../helpers/native';
 
 let root: string;
 let cleanup: () => Promise<void>;
 
 before(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend();
   ({ dir: root, cleanup } = await tempDir('studio-restore-model-'));
 });
 

@@ -5,8 +5,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { batchMetrics, psnr, psnrTf, quantize8, quantize8Tf, ssim, ssimTf } from '../../../src/main/engine/metrics/index';
 import { charbonnierLoss, l1Loss, mseLoss, ssimMixLoss } from '../../../src/main/engine/train/losses';
 import { mulberry32, smoothPatch } from './helpers';
+import { useTestBackend } from '../../helpers/native';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 
 function constant(h: number, w: number, value: number): Float32Array {
   return new Float32Array(h * w * 3).fill(value);

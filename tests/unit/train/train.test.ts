@@ -12,8 +12,9 @@ import { ARCHITECTURES } from '../../../src/main/engine/models/index';
 import { StudioError } from '#shared/rpc/errors';
 import type { TrainBatchEvent, TrainEpochEvent, TrainRecipeInput } from '#shared/model-card';
 import { MemorySampler, validationSet } from './helpers';
+import { useTestBackend } from '../../helpers/native';
 
-await tf.setBackend('cpu');
+await useTestBackend();
 
 const PATCH = 12;
 const BATCH = 4;

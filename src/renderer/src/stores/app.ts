@@ -14,7 +14,11 @@ export const useAppStore = defineStore('app', () => {
   const infoError = ref<string | null>(null);
 
   const backendLabel = computed(() => {
-    if (info.value) return `${info.value.backend} · ${info.value.threads} thread${info.value.threads === 1 ? '' : 's'}`;
+    if (info.value) {
+      const { backend, threads, tensorflow } = info.value;
+      const engine = backend === 'tensorflow' && tensorflow ? `TensorFlow ${tensorflow.version} · ${tensorflow.device}` : backend;
+      return `${engine} · ${threads} thread${threads === 1 ? '' : 's'}`;
+    }
     if (infoError.value) return 'engine unavailable';
     return 'starting engine…';
   });
