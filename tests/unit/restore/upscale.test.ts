@@ -13,7 +13,7 @@ import { restoreBatch } from '../../../src/main/engine/infer/batch';
 import { loadRestoreModel, type RestoreModel } from '../../../src/main/engine/infer/model';
 import { decodePhoto, readPhoto } from '../../../src/main/engine/infer/photo';
 import { restoreRows } from '../../../src/main/engine/infer/restore-image';
-import { planTiles } from '../../../src/main/engine/infer/memory';
+import { BAND_BUDGET, fitBand, isOutOfMemory, planTiles } from '../../../src/main/engine/infer/memory';
 import { savePackage } from '../../../src/main/engine/package/index';
 import { pixelShuffle } from '../../../src/main/engine/models/layers';
 import { mulberry32, photoPixels, tempDir } from './helpers';
@@ -199,6 +199,30 @@ test('out of memory in a 4x tile: the batch retries with smaller tiles and still
   } finally {
     real.dispose();
   }
+});
+
+test('wide photos at 4x get shorter bands; the out-of-memory errors of each backend are recognised', async () => {
+  const model = await loadRestoreModel(await upscalerPackage(nearestUpscaler(), 'x4-bands', 4));
+  try {
+    const plan = planTiles(model, 1024);
+    assert.equal(fitBand(plan, { ...model, scale: 1 }, 6000).tile, 1024, 'a restorer keeps its tile');
+    const wide = fitBand(plan, model, 6000);
+    assert.ok(wide.tile < 1024 && wide.tile >= 128, `4x on 6000 px: tile ${wide.tile}`);
+    assert.ok(wide.tile * 6000 * 3 * 4 * (1 + 2 * 16) <= BAND_BUDGET);
+    assert.equal(fitBand(plan, model, 576).tile, 1024, 'a 576-px-wide photo fits whole');
+  } finally {
+    model.dispose();
+  }
+  for (const message of [
+    'OOM when allocating tensor with shape[1,64,2048,2048] and type float on /job:localhost', // TensorFlow (native)
+    'ResourceExhaustedError: failed to allocate memory',
+    'RuntimeError: Aborted(OOM)', // wasm (Emscripten)
+    'RangeError: WebAssembly.Memory.grow(): Maximum memory size exceeded',
+    'RangeError: Array buffer allocation failed', // V8 (cpu backend, typed arrays)
+  ]) {
+    assert.ok(isOutOfMemory(new Error(message)), message);
+  }
+  assert.equal(isOutOfMemory(new Error('Input image exceeds pixel limit')), false);
 });
 
 /** EXIF PixelXDimension (0xA002) and PixelYDimension (0xA003) from a TIFF-structured EXIF block. */

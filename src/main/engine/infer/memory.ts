@@ -62,6 +62,24 @@ export function planTiles(model: RestoreModel, tile?: number, budgetBytes?: numb
   return { tile: edge, overlap: overlapFor(model, edge) };
 }
 
+/**
+ * Bytes the row bands of restore-image.ts may hold. A band is one row of tiles across the whole photo, kept
+ * as floats twice (the stitched tiles and the accumulated output), at the output's size: for a 4x upscaler
+ * on a 6000-pixel-wide photo a 1024-row band would be 2.4 GB, so the tile (which sets the band's height)
+ * is made smaller for wide photos at big scales. Restorers (scale 1) are never limited by it in practice.
+ */
+export const BAND_BUDGET = 768 * 1024 ** 2;
+
+/** The plan with its tile shrunk, if needed, so a band of a `width`-pixel-wide photo fits BAND_BUDGET. */
+export function fitBand(plan: TilePlan, model: RestoreModel, width: number): TilePlan {
+  if (model.fixedSize) return plan;
+  const scale = model.scale ?? 1;
+  const bytesPerRow = width * 3 * 4 * (1 + 2 * scale * scale); // input band + two output bands, per input row
+  const limit = Math.floor(BAND_BUDGET / bytesPerRow);
+  if (plan.tile <= limit) return plan;
+  return planTiles(model, Math.max(MIN_TILE, alignTile(limit, model.multiple)));
+}
+
 /** The next tile size to try after running out of memory, or null when already at the smallest. */
 export function smallerTile(tile: number, multiple = 1): number | null {
   if (tile <= MIN_TILE) return null;
@@ -76,7 +94,7 @@ export function isOutOfMemory(error: unknown): boolean {
   if (typeof error === 'object' && error !== null && (error as { code?: string }).code === 'OUT_OF_MEMORY') return true;
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return (
-    /out of memory|\bOOM\b|allocation failed|cannot enlarge memory|failed to allocate|could not allocate|memory limit/i.test(message) ||
+    /out of memory|\bOOM\b|allocation failed|cannot enlarge memory|failed to allocate|could not allocate|memory limit|ResourceExhausted|maximum memory size exceeded|WebAssembly\.Memory\.grow/i.test(message) ||
     (/RangeError/.test(message) && /out of bounds|invalid typed array length|invalid array buffer length|array buffer allocation/i.test(message))
   );
 }

@@ -8,7 +8,7 @@
 import { throwIfAborted } from '#shared/rpc/errors';
 import { axisWeight, featherFor, planAxis, restoreTiled } from './tiles';
 import type { RestoreModel } from './model';
-import { isOutOfMemory, planTiles, smallerTile, type TilePlan } from './memory';
+import { fitBand, isOutOfMemory, planTiles, smallerTile, type TilePlan } from './memory';
 import { RestoredPhoto, type OutputFormat, type Photo } from './photo';
 
 /** Interleaved 8- or 16-bit pixels with 3 or more channels; the first three are RGB. */
@@ -139,7 +139,7 @@ export interface RestorePhotoResult {
  */
 export async function restorePhoto(model: RestoreModel, photo: Photo, format: OutputFormat, options: RestorePhotoOptions = {}): Promise<RestorePhotoResult> {
   const restored = new RestoredPhoto(photo, format, model.scale ?? 1);
-  let plan = planTiles(model, options.tile);
+  let plan = fitBand(planTiles(model, options.tile), model, photo.width);
   let retries = 0;
   for (;;) {
     try {
@@ -155,7 +155,7 @@ export async function restorePhoto(model: RestoreModel, photo: Photo, format: Ou
       const next = smallerTile(plan.tile, model.multiple);
       if (next === null || model.fixedSize) throw outOfMemory(plan.tile, error);
       options.onRetry?.({ from: plan.tile, to: next, error });
-      plan = planTiles(model, next);
+      plan = fitBand(planTiles(model, next), model, photo.width);
       retries++;
     }
   }

@@ -51,6 +51,14 @@ export async function runEvaluateJob(input: EvaluateParamsInput, ctx: EvaluateJo
   const items = dataset.items.slice(0, params.maxImages ?? dataset.items.length);
   const model = await loadRestoreModel(params.model, { modelsDir: modelsRoot(params.modelsDir) });
   try {
+    // Scores compare the output with the clean image pixel for pixel, so an upscaler (output S x the input)
+    // has nothing of its size to be scored against here.
+    if ((model.scale ?? 1) !== 1) {
+      throw new StudioError(
+        'BAD_INPUT',
+        `"${model.name}" is a ${model.scale}x upscaler; evaluate scores restorations that keep the size (its output would be ${model.scale}x the clean image).`,
+      );
+    }
     const plan = planTiles(model, params.tile);
     emit({ type: 'start', model: { id: model.id, name: model.name }, images: items.length, datasetKind: dataset.kind, tile: plan.tile });
     const images: ImageScore[] = [];
