@@ -171,6 +171,31 @@ test('JPEG: smaller files and larger errors as quality drops', async () => {
   }
 });
 
+test('blind JPEG covers the qualities, both chroma subsamplings and double compression photos arrive with', async () => {
+  const img = photo();
+  const qualities: number[] = [];
+  const chromas = new Set<string>();
+  let doubled = 0;
+  const runs = 80;
+  for (let seed = 0; seed < runs; seed++) {
+    const { applied } = await synthesize(img, presetRecipe('jpeg-blind'), seed);
+    assert.ok(applied.length === 1 || applied.length === 2, `one or two compressions, got ${applied.length}`);
+    qualities.push(applied[0]!.params.quality as number);
+    chromas.add(applied[0]!.params.chroma as string);
+    if (applied.length === 2) doubled++;
+  }
+  assert.ok(Math.min(...qualities) >= 5 && Math.max(...qualities) <= 95, `qualities within 5..95: ${qualities}`);
+  const low = qualities.filter((q) => q < 40).length;
+  assert.ok(low > runs * 0.3 && low < runs * 0.7, `about half below quality 40: ${low} of ${runs}`);
+  assert.deepEqual([...chromas].sort(), ['4:2:0', '4:4:4']);
+  assert.ok(doubled > runs * 0.1 && doubled < runs * 0.4, `about one in four saved twice: ${doubled} of ${runs}`);
+  // 4:4:4 keeps colour edges that 4:2:0 smears: a red/blue checker of 1 px loses less to it.
+  const checker = createImage(64, 64);
+  for (let i = 0; i < 64 * 64; i++) checker.data.set(((i % 64) + Math.floor(i / 64)) % 2 ? [1, 0, 0] : [0, 0, 1], i * 3);
+  const error = async (chroma: ops.ChromaSubsampling): Promise<number> => stats(diff(await ops.jpeg(checker, 90, chroma), checker).map((v) => v * v)).mean;
+  assert.ok((await error('4:4:4')) < (await error('4:2:0')), 'full chroma keeps colour detail');
+});
+
 test('colour and tone operations do what they say', async () => {
   const img = photo();
   const sat = (x: RgbImage): number => {

@@ -110,12 +110,15 @@ export function downscale(image: RgbImage, factor: number, down: ResampleFilter,
   return clipImage(resize(small, image.width, image.height, up));
 }
 
-/** JPEG round trip at `quality` (1–100, 4:2:0 chroma), through sharp/libjpeg. */
-export async function jpeg(image: RgbImage, quality: number): Promise<RgbImage> {
+/** Chroma subsampling of a JPEG: 4:2:0 (what cameras and most encoders write) or 4:4:4 (full colour). */
+export type ChromaSubsampling = '4:2:0' | '4:4:4';
+
+/** JPEG round trip at `quality` (1–100), through sharp/libjpeg. */
+export async function jpeg(image: RgbImage, quality: number, chroma: ChromaSubsampling = '4:2:0'): Promise<RgbImage> {
   const q = Math.max(1, Math.min(100, Math.round(quality)));
   const { width, height } = image;
   const bytes = await sharp(toUint8(image), { raw: { width, height, channels: 3 } })
-    .jpeg({ quality: q, chromaSubsampling: '4:2:0' })
+    .jpeg({ quality: q, chromaSubsampling: chroma })
     .toBuffer();
   const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3 || info.width !== width || info.height !== height) throw new Error('JPEG round trip changed the image shape');

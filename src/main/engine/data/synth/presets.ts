@@ -68,6 +68,24 @@ export const OLD_PHOTO: DegradationRecipe = {
   ],
 };
 
+/**
+ * Blind JPEG, as photos arrive: any quality from 5 to 95 (half the draws below 40, where the artifacts are),
+ * either chroma subsampling, and one time in four saved again at another quality (re-saved or forwarded files).
+ */
+export const JPEG_BLIND: DegradationRecipe = {
+  op: 'chain',
+  steps: [
+    {
+      op: 'oneOf',
+      steps: [
+        { op: 'jpeg', quality: [5, 40], chroma: ['4:2:0', '4:2:0', '4:4:4'] },
+        { op: 'jpeg', quality: [40, 95], chroma: ['4:2:0', '4:2:0', '4:4:4'] },
+      ],
+    },
+    { op: 'jpeg', p: 0.25, quality: [10, 95] },
+  ],
+};
+
 export interface PresetInfo {
   name: string;
   description: string;
@@ -77,7 +95,7 @@ export const PRESETS: PresetInfo[] = [
   { name: 'gaussian:<sigma>', description: 'white Gaussian noise of fixed sigma (0–255 scale), unclipped, as in denoising benchmarks' },
   { name: 'gaussian-blind', description: 'white Gaussian noise, sigma uniform in [0, 55] per image, unclipped' },
   { name: 'jpeg:<quality>', description: 'one JPEG round trip at the given quality (1–100)' },
-  { name: 'jpeg-blind', description: 'JPEG at a quality uniform in [10, 95]' },
+  { name: 'jpeg-blind', description: 'JPEG at a quality in [5, 95] (half below 40), 4:2:0 or 4:4:4 chroma, a second compression one time in four' },
   { name: 'poisson:<peak>', description: 'shot noise with `peak` photons at white' },
   { name: 'blur:<sigma>', description: 'Gaussian blur of sigma px' },
   { name: 'downscale:<factor>', description: 'shrink by factor (bicubic) and enlarge back (bicubic)' },
@@ -106,7 +124,7 @@ export function presetRecipe(name: string): DegradationRecipe {
     case 'jpeg':
       return { op: 'jpeg', quality: parseNumber(arg, 'quality', 1, 100) };
     case 'jpeg-blind':
-      return { op: 'jpeg', quality: [10, 95] };
+      return JPEG_BLIND;
     case 'poisson':
       return { op: 'poissonNoise', peak: parseNumber(arg, 'peak', 0.01, 1e6) };
     case 'blur':

@@ -5,6 +5,7 @@ import { type RgbImage, cloneImage } from '../image';
 import { Rng } from '../rng';
 import * as ops from './ops';
 import type { ResampleFilter } from './filters';
+import type { ChromaSubsampling } from './ops';
 
 /** A fixed value or a [min, max] range drawn uniformly. */
 export type Range = number | readonly [number, number];
@@ -32,7 +33,7 @@ export type DegradationStep = Common &
     | { op: 'gaussianBlur'; sigma: Range }
     | { op: 'motionBlur'; length: Range; angle?: Range }
     | { op: 'downscale'; factor: Range; down?: ResampleFilter[]; up?: ResampleFilter[] }
-    | { op: 'jpeg'; quality: Range }
+    | { op: 'jpeg'; quality: Range; chroma?: ChromaSubsampling[] }
     | { op: 'fade'; amount: Range }
     | { op: 'yellowing'; amount: Range }
     | { op: 'sepia'; amount: Range }
@@ -70,7 +71,7 @@ export const DegradationStepSchema: z.ZodType<DegradationStep> = z.lazy(() =>
         up: z.array(FilterSchema).min(1).optional(),
       })
       .strict(),
-    z.object({ op: z.literal('jpeg'), p, quality: RangeSchema }).strict(),
+    z.object({ op: z.literal('jpeg'), p, quality: RangeSchema, chroma: z.array(z.enum(['4:2:0', '4:4:4'])).min(1).optional() }).strict(),
     z.object({ op: z.literal('fade'), p, amount: RangeSchema }).strict(),
     z.object({ op: z.literal('yellowing'), p, amount: RangeSchema }).strict(),
     z.object({ op: z.literal('sepia'), p, amount: RangeSchema }).strict(),
@@ -151,8 +152,10 @@ async function applyStep(image: RgbImage, step: DegradationStep, rng: Rng, trace
     }
     case 'jpeg': {
       const quality = Math.round(drawRange(step.quality, rng));
-      log({ quality });
-      return ops.jpeg(image, quality);
+      // Drawn only when the recipe lists choices, so older recipes give the same images for a seed.
+      const chroma = step.chroma ? rng.pick(step.chroma) : '4:2:0';
+      log({ quality, chroma });
+      return ops.jpeg(image, quality, chroma);
     }
     case 'fade': {
       const amount = drawRange(step.amount, rng);
