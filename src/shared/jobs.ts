@@ -303,7 +303,7 @@ export const ModelImportInputSchema = z
 export const ModelImportResultSchema = z.object({
   id: z.string(),
   path: z.string(),
-  kind: z.enum(['zip', 'folder', 'keras']),
+  kind: z.enum(['zip', 'folder', 'keras', 'pytorch']),
   card: ModelCardSchema,
 });
 export type ModelImportResult = z.infer<typeof ModelImportResultSchema>;

@@ -245,7 +245,21 @@ export const ModelCardSchema = z.object({
   macsPerPixel: z.number().nonnegative().nullable(),
   /** Output is scale x the input in each direction (an upscaler); default 1. */
   scale: z.number().int().min(1).max(16).optional(),
-  source: z.enum(['trained', 'imported-tfjs', 'imported-keras', 'untrained']),
+  source: z.enum(['trained', 'imported-tfjs', 'imported-keras', 'imported-pytorch', 'untrained']),
+  /** Models converted from a community weights file (.pth / .safetensors): where they came from. */
+  imported: z
+    .object({
+      format: z.enum(['pth', 'safetensors']),
+      /** The file's base name. */
+      file: z.string(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      /** The architecture detected from the keys, e.g. "esrgan", "compact". */
+      architecture: z.string(),
+      scale: z.number().int().min(1).max(16),
+    })
+    .optional(),
+  /** The licence the model was published under, as the user filled it in (null: not known). */
+  license: z.string().max(500).nullable().optional(),
   /** Bundled models: the commands, machine, time and held-out scores they were made with. */
   provenance: ModelProvenanceSchema.optional(),
 });

@@ -19,6 +19,7 @@ import {
   verifyPackage,
 } from '../package/index';
 import { importKerasH5, isHdf5File, isKerasArchive } from '../keras/index';
+import { importPytorchWeights, sniffWeightsFile } from '../pytorch/index';
 import { exists, looksLikePath, modelsRoot } from './common';
 import { bundledModelsDir } from '../../paths';
 
@@ -128,6 +129,11 @@ export async function importModel(input: { source: string; name?: string; models
     // Keras 3 .keras archives are zips too: told from package zips by their config.json + model.weights.h5.
     kind = 'keras';
     saved = await importKerasH5(root, source, options);
+  } else if ((await sniffWeightsFile(source)) !== null || /\.(pth|pt|safetensors)$/i.test(source)) {
+    // PyTorch weights by content (a PyTorch zip holds data.pkl); a damaged or renamed file with the extension
+    // still gets the PyTorch reader's sentence rather than "not a package".
+    kind = 'pytorch';
+    saved = await importPytorchWeights(root, source, options);
   } else if (await startsWithZipSignature(source)) {
     kind = 'zip';
     saved = await importPackage(root, source, options);

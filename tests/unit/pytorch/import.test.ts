@@ -1,0 +1,125 @@
+// Importing .pth / .safetensors through the model library (importModel, and `studio models import FILE
+// --json` as a real process): the package lists, loads, keeps PyTorch's output through save and load,
+// restores a photo (1x), carries a card naming the source file, its sha256, architecture and scale; and
+// tensors do not leak.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { importModel, listModels } from '../../../src/main/engine/jobs/models-jobs';
+import { loadModelDir, loadRestoreModel, restoreBatch } from '../../../src/main/engine/infer/index';
+import { StudioError } from '#shared/rpc/errors';
+import { useTestBackend } from '../../helpers/native';
+import { tempDir } from '../jobs/fixtures';
+import { writePhoto } from '../restore/helpers';
+import { jsonLines, runCli } from '../cli/run-cli';
+import { FIXTURES, fixtureInput, fixtureOutput, manifest } from './fixtures';
+
+await useTestBackend();
+const { dir: home, cleanup } = await tempDir('studio-pytorch-import-');
+test.after(cleanup);
+const modelsDir = join(home, 'models');
+
+const fixture = (file: string) => manifest.models.find((m) => m.file === file)!;
+
+test('a 1x Compact .safetensors imports, lists, and restores a photo to the same size', async () => {
+  const source = join(FIXTURES, 'compact-x1.safetensors');
+  const result = await importModel({ source, modelsDir });
+  assert.equal(result.kind, 'pytorch');
+  assert.equal(result.id, 'compact-x1');
+  const { card } = result;
+  assert.equal(card.source, 'imported-pytorch');
+  assert.equal(card.task, 'restore');
+  assert.equal(card.scale, 1);
+  assert.equal(card.architecture.id, 'compact');
+  assert.deepEqual(card.architecture.hyper, { features: 8, convs: 2, scale: 1 });
+  assert.deepEqual(card.imported, {
+    format: 'safetensors',
+    file: 'compact-x1.safetensors',
+    sha256: createHash('sha256').update(await readFile(source)).digest('hex'),
+    architecture: 'compact',
+    scale: 1,
+  });
+  assert.equal(card.license, null);
+  assert.match(card.restores.description, /Real-ESRGAN Compact.*1x, imported from compact-x1\.safetensors/);
+  assert.ok(card.macsPerPixel! > 0);
+
+  const listed = (await listModels({ modelsDir })).find((m) => m.id === 'compact-x1');
+  assert.ok(listed && listed.error === null && listed.source === 'imported-pytorch' && listed.arch === 'compact');
+
+  const input = join(home, 'photos');
+  await writePhoto(join(input, 'a.png'), 40, 32, { seed: 3 });
+  const model = await loadRestoreModel('compact-x1', { modelsDir });
+  try {
+    const summary = await restoreBatch({ input, out: join(home, 'restored'), model });
+    assert.equal(summary.done, 1);
+    const meta = await sharp(join(home, 'restored', 'a.png')).metadata();
+    assert.deepEqual([meta.width, meta.height], [40, 32]);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('imported packages keep PyTorch\'s output through save and load (pixel shuffle, pixel unshuffle, legacy fp16)', async () => {
+  for (const file of ['compact-x4.pth', 'realesrgan-x2-fp16.pth', 'esrgan-old-x4-legacy.pth', 'realesrgan-x1.pth']) {
+    const entry = fixture(file);
+    const result = await importModel({ source: join(FIXTURES, file), modelsDir });
+    assert.equal(result.card.scale, entry.scale, file);
+    assert.equal(result.card.imported?.architecture, entry.architecture);
+    const loaded = await loadModelDir(result.path);
+    const input = await fixtureInput();
+    const expected = await fixtureOutput(entry);
+    try {
+      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(loaded.model.predict(input) as tf.Tensor, expected))).dataSync()[0]!);
+      assert.ok(diff <= 1e-4, `${file}: largest difference ${diff}`);
+    } finally {
+      loaded.model.dispose();
+      tf.dispose([input, expected]);
+    }
+  }
+  // The pixel-unshuffle variants ask the tiler for sizes their factor divides.
+  const cards = new Map((await listModels({ modelsDir })).map((m) => [m.id, m]));
+  assert.ok(cards.has('realesrgan-x1') && cards.has('realesrgan-x2-fp16'));
+  const { readCard } = await import('../../../src/main/engine/package/index');
+  assert.equal((await readCard(join(modelsDir, 'realesrgan-x1'))).architecture.requiredMultiple, 4);
+  assert.equal((await readCard(join(modelsDir, 'realesrgan-x2-fp16'))).architecture.requiredMultiple, 2);
+});
+
+test('import and predict leave no tensors behind', async () => {
+  const source = join(FIXTURES, 'realesrgan-x4.pth');
+  const warm = await importModel({ source, modelsDir, name: 'warm-up' });
+  (await loadModelDir(warm.path)).model.dispose();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 2; i++) {
+    const result = await importModel({ source, modelsDir, name: `leak check ${i}` });
+    const loaded = await loadModelDir(result.path);
+    const input = await fixtureInput();
+    const out = loaded.model.predict(input) as tf.Tensor;
+    assert.deepEqual(out.shape, [1, 32, 48, 3]);
+    tf.dispose([input, out]);
+    loaded.model.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('a damaged .pth through importModel is refused with the reader\'s sentence', async () => {
+  await assert.rejects(importModel({ source: join(FIXTURES, 'manifest.json'), modelsDir }), (e: unknown) => {
+    assert.ok(e instanceof StudioError && e.code === 'MODEL_INVALID' && /manifest\.json: is neither/.test(e.message), String(e));
+    return true;
+  });
+});
+
+test('studio models import FILE.pth --json prints the one-line result with the new id (real process)', async () => {
+  const run = await runCli(['models', 'import', join(FIXTURES, 'bsrgan-x2.pth'), '--backend', 'cpu', '--json'], { STUDIO_HOME: home });
+  assert.equal(run.status, 0, run.stderr);
+  const lines = jsonLines(run.stdout);
+  assert.equal(lines.length, 1);
+  const row = lines[0] as Record<string, unknown>;
+  assert.equal(row.id, 'bsrgan-x2');
+  assert.equal(row.arch, 'esrgan');
+  assert.equal(row.kind, 'pytorch');
+  assert.equal(row.path, join(home, 'models', 'bsrgan-x2'));
+});
