@@ -201,6 +201,29 @@ test('out of memory in a 4x tile: the batch retries with smaller tiles and still
   }
 });
 
+test('alpha and grayscale at 2x: alpha passed through, each value repeated 2x2; grayscale stays one channel', async () => {
+  const model = await loadRestoreModel(await upscalerPackage(shuffleUpscaler(), 'x2-alpha', 2));
+  try {
+    const input = join(root.dir, 'alpha-in');
+    await mkdir(input);
+    const rgba = photoPixels(60, 40, 4, 3);
+    await writeFile(join(input, 'alpha.png'), await sharp(rgba, { raw: { width: 60, height: 40, channels: 4 } }).png().toBuffer());
+    await writeFile(join(input, 'gray.png'), await sharp(photoPixels(60, 40, 1, 4), { raw: { width: 60, height: 40, channels: 1 } }).toColourspace('b-w').png().toBuffer());
+    const out = join(root.dir, 'alpha-out');
+    const summary = await restoreBatch({ input, out, model });
+    assert.equal(summary.done, 2, JSON.stringify(summary.failed));
+    const alpha = await decodePhoto(await readFile(join(out, 'alpha.png')));
+    assert.deepEqual([alpha.width, alpha.height, alpha.channels], [120, 80, 4]);
+    for (const [x, y] of [[0, 0], [13, 7], [119, 79], [64, 41]]) {
+      assert.equal(alpha.pixels[(y! * 120 + x!) * 4 + 3], rgba[(Math.floor(y! / 2) * 60 + Math.floor(x! / 2)) * 4 + 3], `alpha at ${x},${y}`);
+    }
+    const gray = await sharp(await readFile(join(out, 'gray.png'))).metadata();
+    assert.deepEqual([gray.width, gray.height, gray.channels], [120, 80, 1]);
+  } finally {
+    model.dispose();
+  }
+});
+
 test('wide photos at 4x get shorter bands; the out-of-memory errors of each backend are recognised', async () => {
   const model = await loadRestoreModel(await upscalerPackage(nearestUpscaler(), 'x4-bands', 4));
   try {

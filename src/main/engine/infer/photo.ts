@@ -217,7 +217,8 @@ export class RestoredPhoto {
     image = image
       .pipelineColourspace(space)
       // A Uint16Array makes sharp read 16-bit raw samples (its typings only list Buffer).
-      .composite([{ input: this.colour as unknown as Buffer, raw, blend: 'source' }])
+      // Our own pixels, not a file: sharp's decompression-bomb limit (268 MP) must not stop a 4x of a 20 MP photo.
+      .composite([{ input: this.colour as unknown as Buffer, raw, blend: 'source', limitInputPixels: false }])
       .removeAlpha()
       .toColourspace(space);
     image = keepMetadata(image, photo);
@@ -226,8 +227,8 @@ export class RestoredPhoto {
     // transparency). The intermediate is an uncompressed PNG, which carries EXIF, XMP and the ICC profile.
     const intermediate = await image.png({ compressionLevel: 0 }).toBuffer();
     const alpha = this.alphaChannel();
-    let joined = sharp(intermediate)
-      .joinChannel(alpha as unknown as Buffer, { raw: { width: this.width, height: this.height, channels: 1 } })
+    let joined = sharp(intermediate, { limitInputPixels: false })
+      .joinChannel(alpha as unknown as Buffer, { raw: { width: this.width, height: this.height, channels: 1 }, limitInputPixels: false })
       .toColourspace(space);
     joined = keepMetadata(joined, photo);
     return encodeAs(joined, this.format, quality);
