@@ -12,6 +12,7 @@ import {
   ModelDetailsSchema,
   ModelExportResultSchema,
   ModelImportResultSchema,
+  ModelLicenseSchema,
   ModelsListOutputSchema,
   TrainEventSchema,
   TrainParamsSchema,
@@ -160,7 +161,11 @@ export const studioContract = defineContract({
     'models.import': { input: z.object({ source: z.string().min(1), name: z.string().min(1).max(200).optional() }).strict(), output: ModelImportResultSchema },
     'models.export': { input: z.object({ id: z.string().min(1), out: z.string().min(1) }).strict(), output: ModelExportResultSchema },
     'models.delete': { input: ModelId, output: z.object({ id: z.string(), path: z.string() }) },
-    'models.rename': { input: z.object({ id: z.string().min(1), name: z.string().trim().min(1).max(200) }).strict(), output: ModelCardSchema },
+    // Also sets the card's licence when `license` is given (the Models view's licence field).
+    'models.rename': {
+      input: z.object({ id: z.string().min(1), name: z.string().trim().min(1).max(200), license: ModelLicenseSchema.optional() }).strict(),
+      output: ModelCardSchema,
+    },
 
     // Datasets
     'dataset.check': { input: z.object({ dir: z.string().min(1) }).strict(), output: DatasetReportSchema },

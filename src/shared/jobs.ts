@@ -311,8 +311,11 @@ export type ModelImportResult = z.infer<typeof ModelImportResultSchema>;
 export const ModelExportInputSchema = z.object({ id: z.string().min(1), out: PathString, ...ModelsDir }).strict();
 export const ModelExportResultSchema = z.object({ path: z.string(), bytes: z.number().int().nonnegative() });
 
+/** The licence text a user fills in on a card (null clears it). */
+export const ModelLicenseSchema = z.string().trim().max(500).nullable();
+
 export const ModelRenameInputSchema = z
-  .object({ id: z.string().min(1), name: z.string().trim().min(1).max(200), ...ModelsDir })
+  .object({ id: z.string().min(1), name: z.string().trim().min(1).max(200), license: ModelLicenseSchema.optional(), ...ModelsDir })
   .strict();
 
 /** A zoo entry with its size at the default hyper-parameters. */

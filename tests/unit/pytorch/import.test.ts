@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { importModel, listModels } from '../../../src/main/engine/jobs/models-jobs';
+import { importModel, listModels, renameModel } from '../../../src/main/engine/jobs/models-jobs';
 import { loadModelDir, loadRestoreModel, restoreBatch } from '../../../src/main/engine/infer/index';
 import { StudioError } from '#shared/rpc/errors';
 import { useTestBackend } from '../../helpers/native';
@@ -110,6 +110,16 @@ test('a damaged .pth through importModel is refused with the reader\'s sentence'
     assert.ok(e instanceof StudioError && e.code === 'MODEL_INVALID' && /manifest\.json: is neither/.test(e.message), String(e));
     return true;
   });
+});
+
+test('the licence a user fills in is saved on the card, kept by a rename, and cleared with null', async () => {
+  const result = await importModel({ source: join(FIXTURES, 'compact-x4.pth'), modelsDir, name: 'licensed' });
+  const set = await renameModel({ id: result.id, name: 'licensed', license: '  CC BY-NC-SA 4.0 ', modelsDir });
+  assert.equal(set.license, 'CC BY-NC-SA 4.0');
+  const renamed = await renameModel({ id: result.id, name: 'Licensed 4x', modelsDir });
+  assert.equal(renamed.license, 'CC BY-NC-SA 4.0');
+  assert.equal(renamed.name, 'Licensed 4x');
+  assert.equal((await renameModel({ id: result.id, name: 'Licensed 4x', license: null, modelsDir })).license, null);
 });
 
 test('studio models import FILE.pth --json prints the one-line result with the new id (real process)', async () => {

@@ -66,9 +66,11 @@ Manage the models folder (the data folder's models/ unless changed in Settings o
 
   studio models list [--json]                      every model: id, name, architecture, parameters
   studio models show <id|folder> [--json]          the model card (checks that the model loads)
-  studio models import <zip|folder|file.h5|file.keras> [--name N] [--json]
+  studio models import <zip|folder|file.h5|file.keras|file.pth|file.safetensors> [--name N] [--json]
                                                    a package zip, a model folder (package or TensorFlow.js
-                                                   layers model.json + weights) or a Keras .h5 / .keras model
+                                                   layers model.json + weights), a Keras .h5 / .keras model,
+                                                   or PyTorch weights (.pth / .pt / .safetensors) of ESRGAN or
+                                                   Real-ESRGAN Compact (read without running pickle code)
   studio models export <id> [--out file.zip] [--json]   a zip other studios can import (default ./<id>.zip)
   studio models delete <id> [--json]
   studio models rename <id> <name> [--json]        changes the display name (the id stays)
@@ -142,10 +144,14 @@ export const modelsCommand: CliCommand = {
           return 0;
         }
         case 'import': {
-          const [source] = need(1, 'a package zip, a model folder or a Keras .h5 or .keras file');
+          const [source] = need(1, 'a package zip, a model folder, a Keras .h5 or .keras file, or a PyTorch .pth or .safetensors file');
           const result = await engine.call('models.import', { source: resolve(source!), ...(values.name ? { name: values.name } : {}), ...dir }, { signal });
           if (json) io.out(JSON.stringify({ id: result.id, name: result.card.name, arch: result.card.architecture.id, params: result.card.params, path: result.path, kind: result.kind }));
-          else io.out(`Imported ${result.kind === 'keras' ? 'Keras model' : result.kind === 'zip' ? 'package' : 'model folder'} as "${result.card.name}" (${result.id}, ${formatCount(result.card.params)} parameters) → ${result.path}`);
+          else {
+            const what = { keras: 'Keras model', zip: 'package', folder: 'model folder', pytorch: 'PyTorch weights' }[result.kind];
+            const arch = result.kind === 'pytorch' ? `, ${result.card.architecture.id} ${result.card.scale ?? 1}x` : '';
+            io.out(`Imported ${what} as "${result.card.name}" (${result.id}${arch}, ${formatCount(result.card.params)} parameters) → ${result.path}`);
+          }
           return 0;
         }
         case 'export': {

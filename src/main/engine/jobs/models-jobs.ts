@@ -160,10 +160,10 @@ export async function deleteModel(input: { id: string; modelsDir?: string }): Pr
   return { id: ref.id, path: ref.dir };
 }
 
-export async function renameModel(input: { id: string; name: string; modelsDir?: string }): Promise<ModelCard> {
+export async function renameModel(input: { id: string; name: string; license?: string | null; modelsDir?: string }): Promise<ModelCard> {
   const ref = await resolveModelRef(input.id, input.modelsDir);
   assertChangeable(ref, 'renamed');
-  return renamePackage(ref.root, ref.id, input.name);
+  return renamePackage(ref.root, ref.id, input.name, input.license === undefined ? {} : { license: input.license });
 }
 
 /** The zoo with sizes at the default hyper-parameters (parameter count, multiply-adds per pixel). */

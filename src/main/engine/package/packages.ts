@@ -270,12 +270,13 @@ export async function listPackages(root: string): Promise<PackageListing[]> {
   return out;
 }
 
-/** Changes a package's display name (its id and folder stay). */
-export async function renamePackage(root: string, id: string, name: string): Promise<ModelCard> {
+/** Changes a package's display name (its id and folder stay), and its licence text when given. */
+export async function renamePackage(root: string, id: string, name: string, extras: { license?: string | null } = {}): Promise<ModelCard> {
   const dir = join(root, checkId(id));
   const card = await readCard(dir);
   const trimmed = name.trim();
-  const next = validateCard({ ...card, name: trimmed }, dir);
+  const license = extras.license === undefined ? {} : { license: extras.license?.trim() || null };
+  const next = validateCard({ ...card, name: trimmed, ...license }, dir);
   await writeFileAtomic(join(dir, CARD_JSON), JSON.stringify(next, null, 2));
   return next;
 }

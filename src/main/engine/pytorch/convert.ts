@@ -82,7 +82,8 @@ export class GraphBuilder {
       throw new StudioError('MODEL_INVALID', `${this.weights.file}: "${key}.weight" takes ${i} channels but ${this.weights.architecture} feeds it ${inChannels}.`);
     }
     const hasBias = this.weights.has(`${key}.bias`);
-    const layer = tfl.layers.conv2d({ filters: o, kernelSize: kh, padding: 'same', useBias: hasBias, name });
+    // Zeros: the weights are replaced at once, and random initialisation of a large model costs seconds.
+    const layer = tfl.layers.conv2d({ filters: o, kernelSize: kh, padding: 'same', useBias: hasBias, name, kernelInitializer: 'zeros' });
     const values = [{ data: convKernel(w, options), shape: [kh, kw, i, o] }];
     if (hasBias) {
       const b = this.weights.get(`${key}.bias`, 1);

@@ -51,6 +51,17 @@ export const useModelsStore = defineStore('models', () => {
     });
   }
 
+  /** Saves the licence text of a model's card (null or empty clears it); rename keeps the current name. */
+  async function setLicense(id: string, license: string | null): Promise<void> {
+    const name = selected.value?.id === id ? selected.value.card.name : list.value.find((m) => m.id === id)?.name;
+    if (!name) return;
+    await run(async () => {
+      const card = await api.call('models.rename', { id, name, license: license?.trim() || null });
+      notice.value = card.license ? `Licence saved: “${card.license}”.` : 'Licence cleared.';
+      await select(id);
+    });
+  }
+
   async function remove(id: string): Promise<void> {
     const name = list.value.find((m) => m.id === id)?.name ?? selected.value?.card.name ?? id;
     await run(async () => {
@@ -84,5 +95,5 @@ export const useModelsStore = defineStore('models', () => {
     });
   }
 
-  return { list, selected, layers, loading, error, notice, load, select, rename, remove, importFrom, exportTo };
+  return { list, selected, layers, loading, error, notice, load, select, rename, setLicense, remove, importFrom, exportTo };
 });
