@@ -116,11 +116,13 @@ for (const [scale, make] of [
     const model = await loadRestoreModel(await upscalerPackage(make(), `x${scale}`, scale));
     try {
       const tensorsBefore = tf.memory().numTensors;
-      // Seams: 96-pixel tiles (many tiles, bands of rows) against one tile for the whole photo.
+      // Seams: 96-pixel tiles (many tiles, bands of rows) against one tile for the whole photo; in floats at
+      // 2x, and through the written file at both scales (4x on the cpu backend is slow: one run fewer).
       const whole = await floatsOf(model, 1024);
-      const tiled = await floatsOf(model, 96);
-      const seam = maxAbs(whole, tiled);
-      assert.ok(seam < 1e-4, `tiled differs from whole by ${seam}`);
+      if (scale === 2) {
+        const seam = maxAbs(whole, await floatsOf(model, 96));
+        assert.ok(seam < 1e-4, `tiled differs from whole by ${seam}`);
+      }
       const photo = await readPhoto(photoPath);
       // Not a copy of the nearest-upsampled input: the model's own convolutions contribute.
       let changed = 0;
@@ -135,7 +137,7 @@ for (const [scale, make] of [
 
       const out = join(root.dir, `out-x${scale}`);
       // PNG out, so the pixel check below is exact (JPEG would add its own error to a noisy test image).
-      const summary = await restoreBatch({ input: photoPath, out, model, tile: 160, format: 'png' });
+      const summary = await restoreBatch({ input: photoPath, out, model, tile: 96, format: 'png' });
       assert.equal(summary.done, 1, JSON.stringify(summary.failed));
       const bytes = await readFile(join(out, 'photo.png'));
       const meta = await sharp(bytes).metadata();
@@ -148,10 +150,10 @@ for (const [scale, make] of [
       assert.match(exif, /Jane Doe 1962/);
       const dims = exifDimensions(meta.exif!);
       assert.deepEqual(dims, { x: W * scale, y: H * scale }, 'EXIF PixelX/YDimension name the new size');
-      // The written pixels are the stitched floats, quantised.
+      // The written pixels, restored in 96-pixel tiles, are the whole-image floats quantised.
       const decoded = await decodePhoto(bytes);
       const expected = Uint8Array.from(whole, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
-      assert.ok(maxAbs(expected, decoded.pixels as Uint8Array) <= 1, 'the file holds the stitched result');
+      assert.ok(maxAbs(expected, decoded.pixels as Uint8Array) <= 1, `the tiled file differs from the whole-image result by ${maxAbs(expected, decoded.pixels as Uint8Array)}/255`);
       assert.equal(tf.memory().numTensors, tensorsBefore, 'tensor count flat');
     } finally {
       model.dispose();

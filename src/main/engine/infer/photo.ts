@@ -181,6 +181,12 @@ export class RestoredPhoto {
     const flatten = this.photo.alpha && !this.keepAlpha;
     const max = this.max;
     const out = this.colour;
+    if (!flatten && this.colourChannels === 3) {
+      // The common case (RGB out, nothing to composite): one flat pass, the layout is the same.
+      const base = y0 * width * 3;
+      for (let i = 0; i < rows.length; i++) out[base + i] = quantize(rows[i]!, max);
+      return;
+    }
     for (let y = 0; y < n; y++) {
       for (let x = 0; x < width; x++) {
         const p = (y0 + y) * width + x;

@@ -96,7 +96,9 @@ export async function restoreRows(model: RestoreModel, source: PixelSource, opti
       const w = axisWeight(row, start + y, height, featherY, scale);
       if (w === 0) continue;
       const off = y * rowFloats;
-      for (let k = 0; k < rowFloats; k++) acc[off + k]! += w * restored.data[off + k]!;
+      // Weight 1: the previous band's weight is 0 on this row, so nothing was carried into it.
+      if (w === 1) acc.set(restored.data.subarray(off, off + rowFloats), off);
+      else for (let k = 0; k < rowFloats; k++) acc[off + k]! += w * restored.data[off + k]!;
     }
     // Rows before the next band's start are final.
     const finalEnd = (i + 1 < rows.length ? rows[i + 1]!.start : height) * scale;
