@@ -28,6 +28,7 @@ interface Reference {
   input: number[];
   shape: number[];
   restorer: { output: number[]; shape: number[] };
+  sequential: { output: number[]; shape: number[] };
   vgg_block1_conv1: { output: number[]; shape: number[] };
   vgg_block3_conv3: { output: number[]; shape: number[] };
 }
@@ -97,6 +98,28 @@ test(`a .keras archive (Keras ${reference.keras}) imports as a model matching Ke
   const renamed = join(dir, 'restorer-renamed.zip');
   await writeFile(renamed, await readFile(fixture('restorer.keras')));
   assert.equal((await importModel({ source: renamed, modelsDir })).kind, 'keras');
+});
+
+test('a Sequential .keras (pooling, transposed conv) matches Keras to 0.5/255', async () => {
+  const x = tf.tensor(reference.input, reference.shape as [number, number, number, number]);
+  const { model } = await loadKerasModel(fixture('sequential.keras'));
+  try {
+    const diff = maxAbsDiff(predict(model, x), reference.sequential.output);
+    assert.ok(diff <= 0.5 / 255, `differs from Keras by ${(diff * 255).toFixed(4)}/255`);
+  } finally {
+    model.dispose();
+    x.dispose();
+  }
+});
+
+test('a .keras whose model nests another model is refused, naming the layer', async () => {
+  const entries = unzipSync(new Uint8Array(await readFile(fixture('restorer.keras'))));
+  const config = JSON.parse(new TextDecoder().decode(entries['config.json'])) as { config: { layers: Record<string, unknown>[] } };
+  const inner = { class_name: 'Sequential', name: 'backbone', config: { name: 'backbone', layers: [] }, inbound_nodes: [] };
+  config.config.layers.splice(1, 0, inner);
+  const nested = join(dir, 'nested.keras');
+  await writeFile(nested, zipSync({ 'config.json': new TextEncoder().encode(JSON.stringify(config)), 'model.weights.h5': entries['model.weights.h5']! }));
+  await expectInvalid(loadKerasModel(nested), /^nested\.keras: layer "backbone" is a nested model \(Sequential\)/);
 });
 
 test('an incomplete, truncated or weights-only Keras 3 file is refused with a sentence naming it', async () => {

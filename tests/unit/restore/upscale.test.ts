@@ -139,6 +139,8 @@ for (const [scale, make] of [
       // PNG out, so the pixel check below is exact (JPEG would add its own error to a noisy test image).
       const summary = await restoreBatch({ input: photoPath, out, model, tile: 96, format: 'png' });
       assert.equal(summary.done, 1, JSON.stringify(summary.failed));
+      const done = summary.files[0]!;
+      assert.ok(done.status === 'done' && done.notes.includes(`${scale}× upscale to ${W * scale}x${H * scale}`), JSON.stringify(done));
       const bytes = await readFile(join(out, 'photo.png'));
       const meta = await sharp(bytes).metadata();
       assert.equal(meta.width, W * scale);

@@ -320,8 +320,12 @@ async function sizeOf(path: string): Promise<{ width: number; height: number }> 
   }
 }
 
-function notesOf(photo: Awaited<ReturnType<typeof readPhoto>>, written: { sixteenBit: boolean; keepAlpha: boolean; format: string }): string[] {
+function notesOf(
+  photo: Awaited<ReturnType<typeof readPhoto>>,
+  written: { sixteenBit: boolean; keepAlpha: boolean; format: string; width: number; height: number; scale: number },
+): string[] {
   const notes: string[] = [];
+  if (written.scale > 1) notes.push(`${written.scale}× upscale to ${written.width}x${written.height}`);
   if (photo.orientation > 1) notes.push(`EXIF orientation ${photo.orientation} applied`);
   if (photo.sixteenBit) notes.push(written.sixteenBit ? '16-bit kept' : `16-bit written as 8-bit (${written.format})`);
   if (photo.grayscale) notes.push('grayscale kept');
@@ -597,7 +601,14 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
             seconds,
             tile: result.tile,
             retries,
-            notes: notesOf(photo, { sixteenBit: result.restored.sixteenBit, keepAlpha: result.restored.keepAlpha, format: plan.format }),
+            notes: notesOf(photo, {
+              sixteenBit: result.restored.sixteenBit,
+              keepAlpha: result.restored.keepAlpha,
+              format: plan.format,
+              width: result.restored.width,
+              height: result.restored.height,
+              scale: result.restored.scale,
+            }),
           };
           files.push(outcome);
           control.onFile?.(outcome);
