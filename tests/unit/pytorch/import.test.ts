@@ -63,8 +63,8 @@ test('a 1x Compact .safetensors imports, lists, and restores a photo to the same
   }
 });
 
-test('imported packages keep PyTorch\'s output through save and load (pixel shuffle, pixel unshuffle, legacy fp16)', async () => {
-  for (const file of ['compact-x4.pth', 'realesrgan-x2-fp16.pth', 'esrgan-old-x4-legacy.pth', 'realesrgan-x1.pth']) {
+test('imported packages keep PyTorch\'s output through save and load (pixel shuffle, pixel unshuffle, legacy fp16, SPAN)', async () => {
+  for (const file of ['compact-x4.pth', 'realesrgan-x2-fp16.pth', 'esrgan-old-x4-legacy.pth', 'realesrgan-x1.pth', 'span-x4.pth']) {
     const entry = fixture(file);
     const result = await importModel({ source: join(FIXTURES, file), modelsDir });
     assert.equal(result.card.scale, entry.scale, file);

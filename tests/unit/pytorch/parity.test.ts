@@ -1,6 +1,6 @@
 // PyTorch files rebuilt in TensorFlow.js give PyTorch's output: every fixture of tests/fixtures/pytorch
 // (made once with PyTorch CPU by make-fixtures.py: ESRGAN in the Real-ESRGAN, BSRGAN and original layouts at
-// 1x/2x/4x with pixel-unshuffle, Real-ESRGAN Compact at 1x/2x/4x; zip, legacy and safetensors; fp32, fp16,
+// 1x/2x/4x with pixel-unshuffle, Real-ESRGAN Compact at 1x/2x/4x, SPAN at 2x/4x; zip, legacy and safetensors; fp32, fp16,
 // bf16; wrapped and prefixed keys) is read, detected, built, and run on the same input PyTorch was.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

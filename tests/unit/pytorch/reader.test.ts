@@ -116,7 +116,7 @@ test('an unknown architecture is refused with the keys it has', async () => {
     (e: unknown) =>
       e instanceof StudioError &&
       e.code === 'MODEL_INVALID' &&
-      /swinir\.safetensors: is not an architecture the studio can rebuild \(ESRGAN, Real-ESRGAN Compact\); its 2 keys begin layers\.0\.attn\.qkv\.weight, conv_first\.weight/.test(e.message),
+      /swinir\.safetensors: is not an architecture the studio can rebuild \(ESRGAN, Real-ESRGAN Compact, SPAN\); its 2 keys begin layers\.0\.attn\.qkv\.weight, conv_first\.weight/.test(e.message),
   );
 });
 

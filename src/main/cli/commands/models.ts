@@ -69,8 +69,8 @@ Manage the models folder (the data folder's models/ unless changed in Settings o
   studio models import <zip|folder|file.h5|file.keras|file.pth|file.safetensors> [--name N] [--json]
                                                    a package zip, a model folder (package or TensorFlow.js
                                                    layers model.json + weights), a Keras .h5 / .keras model,
-                                                   or PyTorch weights (.pth / .pt / .safetensors) of ESRGAN or
-                                                   Real-ESRGAN Compact (read without running pickle code)
+                                                   or PyTorch weights (.pth / .pt / .safetensors) of ESRGAN,
+                                                   Real-ESRGAN Compact or SPAN (read without running pickle code)
   studio models export <id> [--out file.zip] [--json]   a zip other studios can import (default ./<id>.zip)
   studio models delete <id> [--json]
   studio models rename <id> <name> [--json]        changes the display name (the id stays)

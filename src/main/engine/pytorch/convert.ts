@@ -130,4 +130,4 @@ export const add = (xs: Sym[], name: string): Sym => tfl.layers.add({ name }).ap
 export const concat = (xs: Sym[], name: string): Sym => tfl.layers.concatenate({ axis: -1, name }).apply([...xs]) as Sym;
 export const nearest = (x: Sym, factor: number, name: string): Sym =>
   tfl.layers.upSampling2d({ size: [factor, factor], interpolation: 'nearest', name }).apply(x) as Sym;
-export const rescale = (x: Sym, scale: number, name: string): Sym => tfl.layers.rescaling({ scale, offset: 0, name }).apply(x) as Sym;
+export const rescale = (x: Sym, scale: number, name: string, offset = 0): Sym => tfl.layers.rescaling({ scale, offset, name }).apply(x) as Sym;

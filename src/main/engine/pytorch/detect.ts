@@ -1,13 +1,15 @@
-// Which architecture a state dict is, from the keys it has, and its rebuild in TensorFlow.js.
+// Which architecture a state dict is (ESRGAN, Real-ESRGAN Compact, SPAN), from the keys it has, and its
+// rebuild in TensorFlow.js.
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { StudioError } from '#shared/rpc/errors';
 import type { HyperParams } from '#shared/model-card';
 import { buildCompact, compactSpec, isCompact } from './compact';
 import { Weights } from './convert';
 import { buildEsrgan, esrganLayout, esrganSpec } from './esrgan';
+import { buildSpan, isSpan, spanSpec } from './span';
 import type { StateDict } from './tensor';
 
-export type ImportedArchitecture = 'esrgan' | 'compact';
+export type ImportedArchitecture = 'esrgan' | 'compact' | 'span';
 
 export interface Detected {
   architecture: ImportedArchitecture;
@@ -49,11 +51,23 @@ export function detectArchitecture(file: string, state: StateDict): Detected {
       build: () => buildCompact(weights, spec),
     };
   }
+  if (isSpan(state)) {
+    const weights = new Weights(file, state, 'SPAN');
+    const spec = spanSpec(weights);
+    return {
+      architecture: 'span',
+      label: 'SPAN',
+      scale: spec.scale,
+      requiredMultiple: 1,
+      hyper: { features: spec.features, scale: spec.scale, norm: spec.norm },
+      build: () => buildSpan(weights, spec),
+    };
+  }
   const keys = [...state.keys()];
   const shown = keys.slice(0, 6).join(', ');
   throw new StudioError(
     'MODEL_INVALID',
-    `${file}: is not an architecture the studio can rebuild (ESRGAN, Real-ESRGAN Compact); its ${keys.length} keys begin ${shown}${keys.length > 6 ? ', …' : ''}.`,
+    `${file}: is not an architecture the studio can rebuild (ESRGAN, Real-ESRGAN Compact, SPAN); its ${keys.length} keys begin ${shown}${keys.length > 6 ? ', …' : ''}.`,
     { keys: keys.slice(0, 50) },
   );
 }
