@@ -57,10 +57,23 @@ function describeTrain(event: TrainEvent): { progress: number | null; message: s
   }
 }
 
+/** "40 s", "3 min", "1 h 20 min": how long a batch should take, said once before it starts. */
+function roughDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 90 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
 function describeRestore(event: RestoreEvent): { progress: number | null; message: string } | null {
   switch (event.type) {
-    case 'start':
-      return { progress: 0, message: `${event.toDo} photo${event.toDo === 1 ? '' : 's'} to restore${event.skipped ? `, ${event.skipped} already done` : ''}` };
+    case 'start': {
+      const scale = (event.scale ?? 1) > 1 ? ` at ${event.scale}×` : '';
+      const estimate = typeof event.estimatedSeconds === 'number' ? `, about ${roughDuration(event.estimatedSeconds)}` : '';
+      return {
+        progress: 0,
+        message: `${event.toDo} photo${event.toDo === 1 ? '' : 's'} to restore${scale}${event.skipped ? `, ${event.skipped} already done` : ''}${estimate}`,
+      };
+    }
     case 'progress':
       return {
         progress: event.megapixelsTotal > 0 ? Math.min(1, event.megapixelsDone / event.megapixelsTotal) : null,
