@@ -9,6 +9,7 @@ import {
   HyperParamsSchema,
   LrScheduleSchema,
   ModelCardSchema,
+  ModelTaskSchema,
   RestoreLossSchema,
   TrainBatchEventSchema,
   TrainEpochEventSchema,
@@ -264,7 +265,7 @@ export const ModelListItemSchema = z.object({
   arch: z.string().nullable(),
   params: z.number().int().nonnegative().nullable(),
   path: z.string(),
-  task: z.enum(['restore', 'classify']).nullable(),
+  task: ModelTaskSchema.nullable(),
   source: ModelCardSchema.shape.source.nullable(),
   createdAt: z.string().nullable(),
   /** Validation PSNR of the trained model (dB), when known. */

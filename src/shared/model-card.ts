@@ -17,10 +17,12 @@ export const ArchitectureIdSchema = z.enum([
   'ffdnet',
   'unet',
   'nafnet-tiny',
+  'damage-unet',
 ]);
 export type ArchitectureId = z.infer<typeof ArchitectureIdSchema>;
 
-export const ModelTaskSchema = z.enum(['restore', 'classify']);
+/** restore: photo in, photo out; classify: a damage score; detect: a per-pixel damage map (see data/target). */
+export const ModelTaskSchema = z.enum(['restore', 'classify', 'detect']);
 export type ModelTask = z.infer<typeof ModelTaskSchema>;
 
 export const HyperValueSchema = z.union([z.number(), z.string(), z.boolean()]);
@@ -105,7 +107,8 @@ export const TrainEpochEventSchema = EpochRecordSchema.extend({
 export type TrainEpochEvent = z.infer<typeof TrainEpochEventSchema>;
 
 /** Losses for restorers; the classifier always trains with binary cross-entropy. */
-export const RestoreLossSchema = z.enum(['mse', 'l1', 'charbonnier', 'ssim-mix']);
+/** dice-bce is for detectors: cross-entropy plus soft Dice, which keeps a rare class (damage) from being ignored. */
+export const RestoreLossSchema = z.enum(['mse', 'l1', 'charbonnier', 'ssim-mix', 'dice-bce']);
 export type RestoreLoss = z.infer<typeof RestoreLossSchema>;
 
 export const LrScheduleSchema = z.object({

@@ -63,7 +63,8 @@ const USAGE = `Usage: studio train --data <dir> [--synth <preset>] --arch <name>
 Trains a restoration model (or the clean-vs-degraded classifier) on a dataset folder and saves it as a model
 package. --data is a paired folder (degraded/ and clean/ with matching file names) or a folder of clean
 images with --synth making the degraded inputs (gaussian:<sigma>, gaussian-blind, jpeg:<quality>,
-jpeg-blind, poisson:<peak>, blur:<sigma>, downscale:<factor>, old-photo, or a recipe .json).
+jpeg-blind, poisson:<peak>, blur:<sigma>, downscale:<factor>, old-photo, old-photo-damage
+(for --arch damage-unet: it learns where the damage was drawn), or a recipe .json).
 Checkpoints are written every epoch; after Ctrl+C, a crash or a kill, run the same command with --resume
 to continue from the last finished epoch. Ctrl+C stops within one batch and saves the model of the finished
 epochs (press it twice to quit at once).
@@ -81,7 +82,7 @@ Training:
   --arch <name>           ${ARCHITECTURE_IDS.join(', ')}
   --epochs <n>            default 20           --steps-per-epoch <n>   default 200
   --batch-size <n>        default 8            --patch <px>            default 64
-  --lr <rate>             default 0.001        --loss <l1|mse|charbonnier|ssim-mix>  default l1
+  --lr <rate>             default 0.001        --loss <l1|mse|charbonnier|ssim-mix|dice-bce>  default l1
   --schedule <cosine|step|constant>  default cosine        --warmup <steps>  default 0
   --step-epochs <n> --gamma <x>  (step schedule)           --min-lr <rate>  (cosine floor)
   --patience <epochs>     early stopping on validation PSNR (default off)   --min-delta <dB>  default 0.01

@@ -18,6 +18,7 @@ import { LruCache } from './lru';
 import { type PixelSource, cropRect, extractPatch } from './patches';
 import { Rng, deriveSeed } from './rng';
 import { type DegradationRecipe, synthesize } from './synth/recipe';
+import { type TrainingTarget, targetPixels } from './target';
 import type { PatchBatch, PatchSampler } from './types';
 
 export interface SamplerOptions {
@@ -25,6 +26,8 @@ export interface SamplerOptions {
   items: DatasetItem[];
   /** Degradation recipe for clean-only items (see presetRecipe / resolvePreset). */
   recipe?: DegradationRecipe;
+  /** What the patches' `clean` side holds: the clean photo (default) or the synthesis' damage map. */
+  target?: TrainingTarget;
   /** Patch side in px (default 64). */
   patchSize?: number;
   /** Patches per batch (default 16). */
@@ -155,6 +158,7 @@ export class StreamingPatchSampler implements PatchSampler {
   readonly options: ResolvedSamplerOptions;
   private readonly items: DatasetItem[];
   private readonly recipe?: DegradationRecipe;
+  private readonly target: TrainingTarget;
   private readonly onWarning?: (warning: SamplerWarning) => void;
   private readonly cache: LruCache<LoadedPair>;
   private readonly inflight = new Map<string, Promise<LoadResult>>();
@@ -178,10 +182,14 @@ export class StreamingPatchSampler implements PatchSampler {
     this.options = resolveSamplerOptions(options);
     this.items = options.items.slice();
     this.recipe = options.recipe;
+    this.target = options.target ?? 'clean';
     this.onWarning = options.onWarning;
     if (this.items.length === 0) throw new StudioError('DATASET_EMPTY', 'There are no training images to sample patches from.');
     if (!this.recipe && this.items.some((i) => !i.degraded)) {
       throw new StudioError('BAD_INPUT', 'A clean-only dataset needs a degradation recipe (a preset such as gaussian:25 or old-photo).');
+    }
+    if (this.target === 'damage' && (!this.recipe || this.items.some((i) => i.degraded))) {
+      throw new StudioError('BAD_INPUT', 'Damage detection learns where the synthesis drew the damage: it needs a folder of clean photos and a recipe.');
     }
     this.cache = new LruCache(this.options.cacheImages, this.options.cacheBytes);
     this.mixRng = new Rng(deriveSeed(this.options.seed, 'mix'));
@@ -395,7 +403,7 @@ export class StreamingPatchSampler implements PatchSampler {
       const synth = await synthesize(cleanWin, this.recipe!, rng.fork('synth'));
       this.counters.synthMs += performance.now() - started;
       if (this.closed) return;
-      cleanSrc = floatSource(cleanWin);
+      cleanSrc = floatSource({ width: win, height: winH, data: targetPixels(this.target, cleanWin.data, synth) });
       degradedSrc = floatSource(synth.image);
     }
     const { patchSize: p, patchesPerImage, augment } = this.options;

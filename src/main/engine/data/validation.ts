@@ -2,10 +2,11 @@
 // every epoch, so validation numbers are comparable from one epoch to the next and between runs.
 import { StudioError, throwIfAborted } from '#shared/rpc/errors';
 import type { DatasetItem } from './dataset';
-import { type RawRgbImage, type RgbImage, decodeFailureReason, decodeImageFile } from './image';
+import { type RawRgbImage, decodeFailureReason, decodeImageFile } from './image';
 import { cropRect } from './patches';
 import { deriveSeed } from './rng';
 import { type DegradationRecipe, synthesize } from './synth/recipe';
+import { type TrainingTarget, targetPixels } from './target';
 import type { SamplerWarning } from './sampler';
 import type { PatchBatch } from './types';
 
@@ -13,6 +14,8 @@ export interface ValidationOptions {
   items: DatasetItem[];
   /** Needed when items have no degraded file. */
   recipe?: DegradationRecipe;
+  /** What `clean` holds: the clean crop (default) or the synthesis' damage map (see ./target). */
+  target?: TrainingTarget;
   /** Side of the centre crop (default 128), or 'full' for whole images (batches of one). */
   crop?: number | 'full';
   /** Seeds the synthesised degradations (one fixed draw per item). */
@@ -56,6 +59,9 @@ export function createValidationSet(options: ValidationOptions): ValidationSet {
   if (!options.recipe && items.some((i) => !i.degraded)) {
     throw new StudioError('BAD_INPUT', 'A clean-only validation set needs a degradation recipe.');
   }
+  if (options.target === 'damage' && items.some((i) => i.degraded)) {
+    throw new StudioError('BAD_INPUT', 'Damage detection is validated on synthesised damage: it needs a folder of clean photos.');
+  }
   const skipped = new Map<string, string>();
   let cache: ValidationSample[] | null = null;
 
@@ -87,13 +93,9 @@ export function createValidationSet(options: ValidationOptions): ValidationSet {
       h = crop;
     }
     const cleanCrop = cropRect(clean, x, y, w, h);
-    let degradedCrop: Float32Array;
-    if (degraded) degradedCrop = cropRect(degraded, x, y, w, h);
-    else {
-      const image: RgbImage = { width: w, height: h, data: cleanCrop };
-      degradedCrop = (await synthesize(image, options.recipe!, deriveSeed(seed, 'val', item.id))).image.data;
-    }
-    return { id: item.id, width: w, height: h, clean: cleanCrop, degraded: degradedCrop };
+    if (degraded) return { id: item.id, width: w, height: h, clean: cleanCrop, degraded: cropRect(degraded, x, y, w, h) };
+    const synth = await synthesize({ width: w, height: h, data: cleanCrop }, options.recipe!, deriveSeed(seed, 'val', item.id));
+    return { id: item.id, width: w, height: h, clean: targetPixels(options.target ?? 'clean', cleanCrop, synth), degraded: synth.image.data };
   }
 
   function skip(item: DatasetItem, file: string, reason: string): null {

@@ -161,9 +161,12 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
     await saveState({});
     const warn = (message: string): void => emit({ type: 'warning', message });
     const onWarning = (w: { file: string; reason: string }): void => warn(`${w.file}: ${w.reason} (skipped)`);
+    // A detector learns the synthesis' damage map instead of the clean photo (see data/target.ts).
+    const target = arch.task === 'detect' ? 'damage' : 'clean';
     sampler = await createPatchSampler({
       items: split.train,
       recipe: degradation,
+      target,
       patchSize: params.patch,
       batchSize: params.batchSize,
       // A resumed run draws fresh patches rather than replaying the first epochs' stream.
@@ -175,7 +178,7 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
     const valCrop = arch.task === 'classify' ? params.patch : (params.valCrop ?? Math.min(256, 2 * params.patch));
     const validation =
       split.val.length > 0
-        ? createValidationSet({ items: split.val, recipe: degradation, crop: valCrop, seed: params.seed, maxItems: params.maxValImages, onWarning })
+        ? createValidationSet({ items: split.val, recipe: degradation, target, crop: valCrop, seed: params.seed, maxItems: params.maxValImages, onWarning })
         : undefined;
     if (!validation) warn('No images are held out for validation: validation loss, PSNR and SSIM stay empty and early stopping is off.');
     if (params.resume && resumedFrom === 0) warn(`There is no checkpoint to resume in ${checkpointsDir}: training starts from scratch.`);

@@ -10,7 +10,7 @@ import { ddsrcnn } from './ddsrcnn';
 import { vgg16Restorer } from './vgg16-restorer';
 import { dncnn } from './dncnn';
 import { ffdnet } from './ffdnet';
-import { unet } from './unet';
+import { damageUnet, unet } from './unet';
 import { nafnetTiny } from './nafnet-tiny';
 import { registerCustomLayers } from './layers';
 
@@ -26,6 +26,7 @@ export const ARCHITECTURES: Readonly<Record<ArchitectureId, Architecture>> = {
   ffdnet,
   unet,
   'nafnet-tiny': nafnetTiny,
+  'damage-unet': damageUnet,
 };
 
 export const ARCHITECTURE_IDS: readonly ArchitectureId[] = ArchitectureIdSchema.options;

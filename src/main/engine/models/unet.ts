@@ -2,8 +2,15 @@
 // convs, concatenated skips and two convs per level; a 1x1 conv to the image channels, plus the input when
 // residual. Pads internally to a multiple of 2^depth.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { activationParam, bool, boolParam, defineArchitecture, intParam, num, str } from './types';
+import { type BuildOptions, type HyperParams, activationParam, bool, boolParam, defineArchitecture, intParam, num, str } from './types';
 import { add, asSym, concat, conv, cropToRef, imageInput, maxPool, padTo } from './blocks';
+
+const SHARED_PARAMS = [
+  intParam('filters', 'Base filters', 16, 4, 128, 'Filters of the first level; each deeper level doubles them.'),
+  intParam('depth', 'Levels', 3, 1, 5, 'Number of pooling levels.'),
+  intParam('kernelSize', 'Kernel size', 3, 1, 7, 'Kernel size of the convs.'),
+  activationParam('relu'),
+];
 
 export const unet = defineArchitecture({
   id: 'unet',
@@ -13,40 +20,61 @@ export const unet = defineArchitecture({
   task: 'restore',
   padsInternally: true,
   hyperParams: [
-    intParam('filters', 'Base filters', 16, 4, 128, 'Filters of the first level; each deeper level doubles them.'),
-    intParam('depth', 'Levels', 3, 1, 5, 'Number of pooling levels.'),
-    intParam('kernelSize', 'Kernel size', 3, 1, 7, 'Kernel size of the convs.'),
-    activationParam('relu'),
+    ...SHARED_PARAMS,
     boolParam('residual', 'Global residual', true, 'Add the input to the output.'),
   ],
   requiredMultiple: (h) => 2 ** num(h, 'depth'),
-  build(hyper, { channels, height, width, name }) {
-    const f = num(hyper, 'filters');
-    const depth = num(hyper, 'depth');
-    const k = num(hyper, 'kernelSize');
-    const o = { activation: str(hyper, 'activation') };
-    const input = imageInput(channels, height, width);
-    const x0 = padTo(input, 2 ** depth);
-    let x = x0;
-    const skips: tfl.SymbolicTensor[] = [];
-    for (let i = 0; i < depth; i++) {
-      x = conv(x, f * 2 ** i, k, { ...o, name: `enc${i + 1}_conv1` });
-      x = conv(x, f * 2 ** i, k, { ...o, name: `enc${i + 1}_conv2` });
-      skips.push(x);
-      x = maxPool(x, `enc${i + 1}_pool`);
-    }
-    x = conv(x, f * 2 ** depth, k, { ...o, name: 'bottleneck_conv1' });
-    x = conv(x, f * 2 ** depth, k, { ...o, name: 'bottleneck_conv2' });
-    for (let i = depth - 1; i >= 0; i--) {
-      x = asSym(
-        tfl.layers.conv2dTranspose({ filters: f * 2 ** i, kernelSize: 2, strides: 2, padding: 'same', name: `dec${i + 1}_up` }).apply(x),
-      );
-      x = concat([x, skips[i]!], `dec${i + 1}_concat`);
-      x = conv(x, f * 2 ** i, k, { ...o, name: `dec${i + 1}_conv1` });
-      x = conv(x, f * 2 ** i, k, { ...o, name: `dec${i + 1}_conv2` });
-    }
-    x = conv(x, channels, 1, { name: 'output_conv' });
-    if (bool(hyper, 'residual')) x = add([x, x0], 'residual');
-    return tfl.model({ inputs: input, outputs: cropToRef(x, input), name });
-  },
+  build: (hyper, shape) => buildUnet(hyper, shape, { residual: bool(hyper, 'residual'), outputActivation: 'linear' }),
 });
+
+/**
+ * The damage detector: the same U-Net ending in a sigmoid, trained to output where the synthesis drew
+ * scratches, dust, cracks and other defects (a per-pixel probability, repeated in the three channels; see
+ * data/target.ts). Its receptive field (about 2^depth × 10 px) sees a scratch against its surroundings.
+ */
+export const damageUnet = defineArchitecture({
+  id: 'damage-unet',
+  name: 'Damage detector (U-Net)',
+  description:
+    'Finds scratches, dust, specks, cracks, hairs and worn edges: a per-pixel damage probability. Trained on clean photos with the old-photo-damage synthesis.',
+  task: 'detect',
+  padsInternally: true,
+  hyperParams: SHARED_PARAMS,
+  requiredMultiple: (h) => 2 ** num(h, 'depth'),
+  build: (hyper, shape) => buildUnet(hyper, shape, { residual: false, outputActivation: 'sigmoid' }),
+});
+
+/** The U-Net graph; `outputActivation` 'sigmoid' makes it a per-pixel probability map (damage detection). */
+export function buildUnet(
+hyper: HyperParams,
+{ channels, height, width, name }: Required<BuildOptions>,
+head: { residual: boolean; outputActivation: 'linear' | 'sigmoid' },
+): tfl.LayersModel {
+  const f = num(hyper, 'filters');
+  const depth = num(hyper, 'depth');
+  const k = num(hyper, 'kernelSize');
+  const o = { activation: str(hyper, 'activation') };
+  const input = imageInput(channels, height, width);
+  const x0 = padTo(input, 2 ** depth);
+  let x = x0;
+  const skips: tfl.SymbolicTensor[] = [];
+  for (let i = 0; i < depth; i++) {
+    x = conv(x, f * 2 ** i, k, { ...o, name: `enc${i + 1}_conv1` });
+    x = conv(x, f * 2 ** i, k, { ...o, name: `enc${i + 1}_conv2` });
+    skips.push(x);
+    x = maxPool(x, `enc${i + 1}_pool`);
+  }
+  x = conv(x, f * 2 ** depth, k, { ...o, name: 'bottleneck_conv1' });
+  x = conv(x, f * 2 ** depth, k, { ...o, name: 'bottleneck_conv2' });
+  for (let i = depth - 1; i >= 0; i--) {
+    x = asSym(
+      tfl.layers.conv2dTranspose({ filters: f * 2 ** i, kernelSize: 2, strides: 2, padding: 'same', name: `dec${i + 1}_up` }).apply(x),
+    );
+    x = concat([x, skips[i]!], `dec${i + 1}_concat`);
+    x = conv(x, f * 2 ** i, k, { ...o, name: `dec${i + 1}_conv1` });
+    x = conv(x, f * 2 ** i, k, { ...o, name: `dec${i + 1}_conv2` });
+  }
+  x = conv(x, channels, 1, { name: 'output_conv', activation: head.outputActivation });
+  if (head.residual) x = add([x, x0], 'residual');
+  return tfl.model({ inputs: input, outputs: cropToRef(x, input), name });
+}

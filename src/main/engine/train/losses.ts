@@ -44,6 +44,8 @@ export function restoreLoss(kind: RestoreLoss, options: LossOptions = {}): LossF
       return (p, t) => charbonnierLoss(p, t, options.charbonnierEpsilon ?? 1e-3);
     case 'ssim-mix':
       return (p, t) => ssimMixLoss(p, t, options.ssimMixAlpha ?? 0.84);
+    case 'dice-bce':
+      return diceBceLoss;
   }
 }
 
@@ -53,6 +55,18 @@ const EPS = 1e-7;
 export function binaryCrossEntropy(p: tf.Tensor, y: tf.Tensor): tf.Scalar {
   const q = tf.clipByValue(p, EPS, 1 - EPS);
   return tf.neg(tf.mean(tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q)))))) as tf.Scalar;
+}
+
+/**
+ * Binary cross-entropy plus soft Dice (1 - 2|P∩T| / (|P| + |T|)) over the whole batch, for per-pixel
+ * detection where the positive class covers a few per cent of the pixels: cross-entropy alone is content to
+ * predict "no damage" everywhere, Dice rewards finding the defects (it is a smooth F1). Soft labels allowed.
+ */
+export function diceBceLoss(p: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  const intersection = tf.sum(tf.mul(p, y));
+  const total = tf.add(tf.sum(p), tf.sum(y));
+  const dice = tf.sub(1, tf.div(tf.add(tf.mul(intersection, 2), 1), tf.add(total, 1)));
+  return tf.add(binaryCrossEntropy(p, y), dice) as tf.Scalar;
 }
 
 /** Share of predictions on the right side of 0.5. */

@@ -23,6 +23,7 @@ import {
   TrainRecipeSchema,
   type EpochRecord,
   type FinalMetrics,
+  type ModelTask,
   type TrainBatchEvent,
   type TrainEpochEvent,
   type TrainRecipe,
@@ -185,7 +186,7 @@ async function validate(
   model: tfl.LayersModel,
   source: PatchBatch[] | ValidationSource,
   recipe: TrainRecipe,
-  task: 'restore' | 'classify',
+  task: ModelTask,
   lossFn: LossFn,
   signal: AbortSignal | undefined,
 ): Promise<ValidationResult> {

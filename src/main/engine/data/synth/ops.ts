@@ -226,152 +226,18 @@ export function vignette(image: RgbImage, strength: number, radius: number, rng?
   return image;
 }
 
-// ── Physical damage ──────────────────────────────────────────────────────────────────────────────────
-
-/** Damage counts are given per 512×512 pixels and scaled by the image's area, so crops and large scans
- *  get the same density. Fractions are rounded stochastically. */
-function scaledCount(count: number, image: RgbImage, rng: Rng): number {
-  const expected = (count * image.width * image.height) / (512 * 512);
-  const whole = Math.floor(expected);
-  return whole + (rng.chance(expected - whole) ? 1 : 0);
-}
-
-/** Paints soft discs into a coverage mask (max-combined). */
-function stampDisc(mask: Float32Array, w: number, h: number, cx: number, cy: number, radius: number, alpha: number): void {
-  const r = Math.max(0.35, radius);
-  const x0 = Math.max(0, Math.floor(cx - r - 1));
-  const x1 = Math.min(w - 1, Math.ceil(cx + r + 1));
-  const y0 = Math.max(0, Math.floor(cy - r - 1));
-  const y1 = Math.min(h - 1, Math.ceil(cy + r + 1));
-  for (let y = y0; y <= y1; y++) {
-    for (let x = x0; x <= x1; x++) {
-      const dist = Math.hypot(x - cx, y - cy);
-      const cover = Math.min(1, Math.max(0, r + 0.5 - dist));
-      const a = cover * alpha;
-      const p = y * w + x;
-      if (a > mask[p]!) mask[p] = a;
-    }
-  }
-}
-
-/** Blends `tone` (per-pixel grey level) into the image through the mask. */
-function composite(image: RgbImage, mask: Float32Array, tone: Float32Array): void {
+/** Monochrome: the photo's luminance in all three channels (black-and-white prints and scans). */
+export function monochrome(image: RgbImage): RgbImage {
   const d = image.data;
-  for (let p = 0, i = 0; p < mask.length; p++, i += 3) {
-    const a = mask[p]!;
-    if (a <= 0) continue;
-    const t = tone[p]!;
-    d[i] = d[i]! * (1 - a) + t * a;
-    d[i + 1] = d[i + 1]! * (1 - a) + t * a;
-    d[i + 2] = d[i + 2]! * (1 - a) + t * a;
+  for (let i = 0; i < d.length; i += 3) {
+    const lum = luminance(d, i);
+    d[i] = lum;
+    d[i + 1] = lum;
+    d[i + 2] = lum;
   }
-}
-
-export interface ScratchOptions {
-  /** Scratches per 512×512 area. */
-  count: number;
-  /** Width range in px. */
-  width: [number, number];
-  /** Opacity range. */
-  opacity: [number, number];
-}
-
-/** Scratches: long thin curves, mostly near-vertical (film transport) or at random angles (print handling),
- *  mostly bright (emulsion removed shows the white base), fading in and out along their length. */
-export function scratches(image: RgbImage, rng: Rng, opts: ScratchOptions): RgbImage {
-  const { width: w, height: h } = image;
-  const n = scaledCount(opts.count, image, rng);
-  if (n === 0) return image;
-  const mask = new Float32Array(w * h);
-  const tone = new Float32Array(w * h);
-  const toneMask = new Float32Array(w * h);
-  for (let s = 0; s < n; s++) {
-    const vertical = rng.chance(0.65);
-    const angle = vertical ? Math.PI / 2 + rng.uniform(-0.25, 0.25) : rng.uniform(0, Math.PI);
-    const length = rng.uniform(0.25, 1.1) * Math.max(w, h);
-    const sx = rng.uniform(0, w);
-    const sy = rng.uniform(0, h);
-    const ex = sx + Math.cos(angle) * length;
-    const ey = sy + Math.sin(angle) * length;
-    const bend = rng.uniform(-0.12, 0.12) * length;
-    const mx = (sx + ex) / 2 - Math.sin(angle) * bend;
-    const my = (sy + ey) / 2 + Math.cos(angle) * bend;
-    const width = rng.uniform(opts.width[0], opts.width[1]);
-    const opacity = rng.uniform(opts.opacity[0], opts.opacity[1]);
-    const bright = rng.chance(0.75);
-    const level = bright ? rng.uniform(0.85, 1) : rng.uniform(0, 0.2);
-    toneMask.fill(0);
-    const steps = Math.ceil(length * 2);
-    for (let k = 0; k <= steps; k++) {
-      const t = k / steps;
-      const u = 1 - t;
-      const px = u * u * sx + 2 * u * t * mx + t * t * ex;
-      const py = u * u * sy + 2 * u * t * my + t * t * ey;
-      if (px < -width - 2 || py < -width - 2 || px > w + width + 2 || py > h + width + 2) continue;
-      const along = Math.min(1, 6 * t * (1 - t) + 0.2); // fades at both ends
-      stampDisc(toneMask, w, h, px, py, width / 2, opacity * along);
-    }
-    for (let p = 0; p < mask.length; p++) {
-      const a = toneMask[p]!;
-      if (a > mask[p]!) {
-        mask[p] = a;
-        tone[p] = level;
-      }
-    }
-  }
-  composite(image, mask, tone);
   return image;
 }
 
-export interface BlotOptions {
-  /** Blots per 512×512 area. */
-  count: number;
-  /** Radius range in px. */
-  radius: [number, number];
-  /** Opacity range. */
-  opacity: [number, number];
-  /** Probability that a blot is dark (dust on a scanner) rather than bright (a white speck on a print). */
-  dark: number;
-}
-
-/** Dust and specks: irregular soft blots made of a few overlapping discs. */
-export function blots(image: RgbImage, rng: Rng, opts: BlotOptions): RgbImage {
-  const { width: w, height: h } = image;
-  const n = scaledCount(opts.count, image, rng);
-  if (n === 0) return image;
-  const mask = new Float32Array(w * h);
-  const tone = new Float32Array(w * h);
-  const one = new Float32Array(w * h);
-  for (let s = 0; s < n; s++) {
-    const cx = rng.uniform(0, w);
-    const cy = rng.uniform(0, h);
-    const radius = rng.uniform(opts.radius[0], opts.radius[1]);
-    const opacity = rng.uniform(opts.opacity[0], opts.opacity[1]);
-    const level = rng.chance(opts.dark) ? rng.uniform(0, 0.15) : rng.uniform(0.85, 1);
-    const lobes = radius > 1.2 ? rng.intBetween(1, 3) : 1;
-    // Touch only the blot's bounding box.
-    const reach = radius * 2 + 2;
-    const x0 = Math.max(0, Math.floor(cx - reach));
-    const x1 = Math.min(w - 1, Math.ceil(cx + reach));
-    const y0 = Math.max(0, Math.floor(cy - reach));
-    const y1 = Math.min(h - 1, Math.ceil(cy + reach));
-    for (let y = y0; y <= y1; y++) one.fill(0, y * w + x0, y * w + x1 + 1);
-    for (let l = 0; l < lobes; l++) {
-      const ox = l === 0 ? 0 : rng.uniform(-radius, radius);
-      const oy = l === 0 ? 0 : rng.uniform(-radius, radius);
-      stampDisc(one, w, h, cx + ox, cy + oy, radius * (l === 0 ? 1 : rng.uniform(0.4, 0.8)), opacity);
-    }
-    for (let y = y0; y <= y1; y++) {
-      for (let x = x0; x <= x1; x++) {
-        const p = y * w + x;
-        const a = one[p]!;
-        if (a > mask[p]!) {
-          mask[p] = a;
-          tone[p] = level;
-        }
-      }
-    }
-  }
-  composite(image, mask, tone);
-  return image;
-}
+// ── Physical damage: ./damage.ts (each defect also marks where it was drawn) ─────────────────────────
+export { blots, cracks, edgeWear, hairs, scratches } from './damage';
+export type { BlotOptions, CrackOptions, EdgeWearOptions, HairOptions, ScratchOptions } from './damage';

@@ -3,6 +3,35 @@ import { readFile } from 'node:fs/promises';
 import { StudioError } from '#shared/rpc/errors';
 import { type DegradationRecipe, DegradationStepSchema } from './recipe';
 
+/** Reproduction of a print (scanned or photographed): blur, lower resolution, noise and grain, in a random order. */
+const REPRODUCTION: DegradationRecipe = {
+  op: 'chain',
+  shuffle: true,
+  steps: [
+    {
+      op: 'oneOf',
+      p: 0.7,
+      weights: [0.85, 0.15],
+      steps: [
+        { op: 'gaussianBlur', sigma: [0.4, 2.2] },
+        { op: 'motionBlur', length: [3, 9] },
+      ],
+    },
+    { op: 'downscale', p: 0.4, factor: [1.5, 4] },
+    {
+      op: 'oneOf',
+      p: 0.8,
+      weights: [0.6, 0.25, 0.15],
+      steps: [
+        { op: 'gaussianNoise', sigma: [3, 35] },
+        { op: 'poissonNoise', peak: [15, 300] },
+        { op: 'speckleNoise', sigma: [0.03, 0.15] },
+      ],
+    },
+    { op: 'filmGrain', p: 0.35, amount: [0.015, 0.06] },
+  ],
+};
+
 /**
  * "old-photo": a random chain in the spirit of Bringing-Old-Photos-Back-to-Life (Wan et al., 2020), in the
  * order the damage happens physically:
@@ -37,34 +66,57 @@ export const OLD_PHOTO: DegradationRecipe = {
     { op: 'scratches', p: 0.6, count: [1, 8] },
     { op: 'dust', p: 0.6, count: [5, 60] },
     { op: 'specks', p: 0.5, count: [20, 250] },
+    REPRODUCTION,
+    { op: 'jpeg', p: 0.7, quality: [30, 92] },
+  ],
+};
+
+/**
+ * "old-photo-damage": the damage a detector and a filler learn from, varied like real prints. Black-and-white
+ * or colour, faded; then, in a random order, scratches, dust, specks, cracks, hairs and worn edges (one time in
+ * seven none at all, so clean photos teach "nothing here"); then reproduced (blur, resolution, noise, grain in
+ * a random order) and saved as JPEG, and one time in three reproduced a second time (the second-order model of
+ * BSRGAN / Real-ESRGAN). The synthesis records where each defect went (SynthesisResult.damage).
+ */
+export const OLD_PHOTO_DAMAGE: DegradationRecipe = {
+  op: 'chain',
+  steps: [
+    { op: 'monochrome', p: 0.3 },
     {
-      op: 'chain',
-      shuffle: true,
+      op: 'oneOf',
+      p: 0.7,
       steps: [
-        {
-          op: 'oneOf',
-          p: 0.7,
-          weights: [0.85, 0.15],
-          steps: [
-            { op: 'gaussianBlur', sigma: [0.4, 2.2] },
-            { op: 'motionBlur', length: [3, 9] },
-          ],
-        },
-        { op: 'downscale', p: 0.4, factor: [1.5, 4] },
-        {
-          op: 'oneOf',
-          p: 0.8,
-          weights: [0.6, 0.25, 0.15],
-          steps: [
-            { op: 'gaussianNoise', sigma: [3, 35] },
-            { op: 'poissonNoise', peak: [15, 300] },
-            { op: 'speckleNoise', sigma: [0.03, 0.15] },
-          ],
-        },
-        { op: 'filmGrain', p: 0.35, amount: [0.015, 0.06] },
+        { op: 'fade', amount: [0.1, 0.6] },
+        { op: 'yellowing', amount: [0.2, 0.8] },
+        { op: 'sepia', amount: [0.3, 1] },
       ],
     },
-    { op: 'jpeg', p: 0.7, quality: [30, 92] },
+    { op: 'contrast', p: 0.4, amount: [0.1, 0.4] },
+    {
+      op: 'chain',
+      p: 6 / 7,
+      shuffle: true,
+      steps: [
+        { op: 'scratches', p: 0.6, count: [1, 10] },
+        { op: 'dust', p: 0.6, count: [5, 80] },
+        { op: 'specks', p: 0.5, count: [20, 300] },
+        { op: 'cracks', p: 0.35, count: [1, 6] },
+        { op: 'hairs', p: 0.35, count: [1, 6] },
+        { op: 'edgeWear', p: 0.2, depth: [0.01, 0.06] },
+      ],
+    },
+    REPRODUCTION,
+    { op: 'jpeg', p: 0.6, quality: [30, 95] },
+    {
+      op: 'chain',
+      p: 1 / 3,
+      shuffle: true,
+      steps: [
+        { op: 'gaussianBlur', p: 0.5, sigma: [0.3, 1.2] },
+        { op: 'gaussianNoise', p: 0.5, sigma: [1, 12] },
+        { op: 'jpeg', quality: [40, 95] },
+      ],
+    },
   ],
 };
 
@@ -100,6 +152,11 @@ export const PRESETS: PresetInfo[] = [
   { name: 'blur:<sigma>', description: 'Gaussian blur of sigma px' },
   { name: 'downscale:<factor>', description: 'shrink by factor (bicubic) and enlarge back (bicubic)' },
   { name: 'old-photo', description: 'random ageing + scanning chain: fading/yellowing, scratches, dust, blur, noise, downscale, JPEG' },
+  {
+    name: 'old-photo-damage',
+    description:
+      'varied print damage with its mask (scratches, dust, specks, cracks, hairs, worn edges; colour or b/w), reproduced once or twice: for damage detection',
+  },
   { name: 'none', description: 'no degradation (degraded = clean)' },
   { name: '<file>.json', description: 'a recipe file (see DegradationStepSchema)' },
 ];
@@ -133,6 +190,8 @@ export function presetRecipe(name: string): DegradationRecipe {
       return { op: 'downscale', factor: parseNumber(arg, 'factor', 1, 16), down: ['bicubic'], up: ['bicubic'] };
     case 'old-photo':
       return OLD_PHOTO;
+    case 'old-photo-damage':
+      return OLD_PHOTO_DAMAGE;
     case 'none':
       return { op: 'chain', steps: [] };
     default:

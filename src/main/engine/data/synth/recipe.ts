@@ -41,6 +41,10 @@ export type DegradationStep = Common &
     | { op: 'brightness'; delta: Range }
     | { op: 'scratches'; count: Range; width?: [number, number]; opacity?: [number, number] }
     | { op: 'dust'; count: Range; radius?: [number, number]; opacity?: [number, number] }
+    | { op: 'cracks'; count: Range; width?: [number, number]; opacity?: [number, number] }
+    | { op: 'hairs'; count: Range; width?: [number, number]; opacity?: [number, number] }
+    | { op: 'edgeWear'; depth: Range; opacity?: Range }
+    | { op: 'monochrome' }
     | { op: 'specks'; count: Range; radius?: [number, number]; opacity?: [number, number] }
     | { op: 'filmGrain'; amount: Range; size?: Range }
     | { op: 'vignette'; strength: Range; radius?: Range }
@@ -79,6 +83,10 @@ export const DegradationStepSchema: z.ZodType<DegradationStep> = z.lazy(() =>
     z.object({ op: z.literal('brightness'), p, delta: RangeSchema }).strict(),
     z.object({ op: z.literal('scratches'), p, count: RangeSchema, width: Pair.optional(), opacity: Pair.optional() }).strict(),
     z.object({ op: z.literal('dust'), p, count: RangeSchema, radius: Pair.optional(), opacity: Pair.optional() }).strict(),
+    z.object({ op: z.literal('cracks'), p, count: RangeSchema, width: Pair.optional(), opacity: Pair.optional() }).strict(),
+    z.object({ op: z.literal('hairs'), p, count: RangeSchema, width: Pair.optional(), opacity: Pair.optional() }).strict(),
+    z.object({ op: z.literal('edgeWear'), p, depth: RangeSchema, opacity: RangeSchema.optional() }).strict(),
+    z.object({ op: z.literal('monochrome'), p }).strict(),
     z.object({ op: z.literal('specks'), p, count: RangeSchema, radius: Pair.optional(), opacity: Pair.optional() }).strict(),
     z.object({ op: z.literal('filmGrain'), p, amount: RangeSchema, size: RangeSchema.optional() }).strict(),
     z.object({ op: z.literal('vignette'), p, strength: RangeSchema, radius: RangeSchema.optional() }).strict(),
@@ -105,7 +113,10 @@ export function drawRange(range: Range, rng: Rng): number {
   return range[0] === range[1] ? range[0] : rng.uniform(range[0], range[1]);
 }
 
-async function applyStep(image: RgbImage, step: DegradationStep, rng: Rng, trace: AppliedStep[]): Promise<RgbImage> {
+/** Where the physical defects were drawn: one coverage value (0..1) per pixel, row-major. */
+type DamageMask = Float32Array;
+
+async function applyStep(image: RgbImage, step: DegradationStep, rng: Rng, trace: AppliedStep[], damage: DamageMask): Promise<RgbImage> {
   if (step.p !== undefined && step.p < 1 && !rng.chance(step.p)) return image;
   const log = (params: AppliedStep['params']): void => {
     trace.push({ op: step.op, params });
@@ -185,17 +196,37 @@ async function applyStep(image: RgbImage, step: DegradationStep, rng: Rng, trace
     case 'scratches': {
       const count = drawRange(step.count, rng);
       log({ count });
-      return ops.scratches(image, rng, { count, width: step.width ?? [0.6, 2.5], opacity: step.opacity ?? [0.4, 0.95] });
+      return ops.scratches(image, rng, { count, width: step.width ?? [0.6, 2.5], opacity: step.opacity ?? [0.4, 0.95] }, damage);
     }
     case 'dust': {
       const count = drawRange(step.count, rng);
       log({ count });
-      return ops.blots(image, rng, { count, radius: step.radius ?? [0.8, 3], opacity: step.opacity ?? [0.5, 1], dark: 0.5 });
+      return ops.blots(image, rng, { count, radius: step.radius ?? [0.8, 3], opacity: step.opacity ?? [0.5, 1], dark: 0.5 }, damage);
     }
     case 'specks': {
       const count = drawRange(step.count, rng);
       log({ count });
-      return ops.blots(image, rng, { count, radius: step.radius ?? [0.3, 0.9], opacity: step.opacity ?? [0.5, 1], dark: 0.4 });
+      return ops.blots(image, rng, { count, radius: step.radius ?? [0.3, 0.9], opacity: step.opacity ?? [0.5, 1], dark: 0.4 }, damage);
+    }
+    case 'cracks': {
+      const count = drawRange(step.count, rng);
+      log({ count });
+      return ops.cracks(image, rng, { count, width: step.width ?? [0.6, 1.8], opacity: step.opacity ?? [0.5, 0.95] }, damage);
+    }
+    case 'hairs': {
+      const count = drawRange(step.count, rng);
+      log({ count });
+      return ops.hairs(image, rng, { count, width: step.width ?? [0.5, 1.4], opacity: step.opacity ?? [0.5, 0.95] }, damage);
+    }
+    case 'edgeWear': {
+      const depth = drawRange(step.depth, rng);
+      const opacity = drawRange(step.opacity ?? [0.7, 1], rng);
+      log({ depth, opacity });
+      return ops.edgeWear(image, rng, { depth, opacity }, damage);
+    }
+    case 'monochrome': {
+      log({});
+      return ops.monochrome(image);
     }
     case 'filmGrain': {
       const amount = drawRange(step.amount, rng);
@@ -212,7 +243,7 @@ async function applyStep(image: RgbImage, step: DegradationStep, rng: Rng, trace
     case 'chain': {
       const steps = step.shuffle ? rng.shuffle(step.steps) : step.steps;
       let current = image;
-      for (const s of steps) current = await applyStep(current, s, rng, trace);
+      for (const s of steps) current = await applyStep(current, s, rng, trace, damage);
       return current;
     }
     case 'oneOf': {
@@ -227,7 +258,7 @@ async function applyStep(image: RgbImage, step: DegradationStep, rng: Rng, trace
           break;
         }
       }
-      return applyStep(image, chosen, rng, trace);
+      return applyStep(image, chosen, rng, trace, damage);
     }
   }
 }
@@ -235,14 +266,18 @@ async function applyStep(image: RgbImage, step: DegradationStep, rng: Rng, trace
 export interface SynthesisResult {
   image: RgbImage;
   applied: AppliedStep[];
+  /** Where physical defects (scratches, dust, specks, cracks, hairs, worn edges) were drawn: coverage 0..1
+   *  per pixel, width × height, row-major. All zero when the recipe draws none. */
+  damage: DamageMask;
 }
 
 /** Degrades a copy of `clean` (which is left untouched) with `recipe`, drawing everything from `seed`. */
 export async function synthesize(clean: RgbImage, recipe: DegradationRecipe, seed: number | Rng): Promise<SynthesisResult> {
   const rng = typeof seed === 'number' ? new Rng(seed) : seed;
   const applied: AppliedStep[] = [];
-  const image = await applyStep(cloneImage(clean), recipe, rng, applied);
-  return { image, applied };
+  const damage: DamageMask = new Float32Array(clean.width * clean.height);
+  const image = await applyStep(cloneImage(clean), recipe, rng, applied, damage);
+  return { image, applied, damage };
 }
 
 /** True when the recipe can produce values outside [0, 1] (unclipped Gaussian noise). */

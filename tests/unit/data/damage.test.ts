@@ -1,0 +1,158 @@
+// Damage synthesis knows where it drew each defect (the mask a detector learns), and the sampler and the
+// validation set can serve that mask as the target.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { type RgbImage, createImage, fromUint8 } from '../../../src/main/engine/data/image';
+import { openDataset } from '../../../src/main/engine/data/dataset';
+import { StreamingPatchSampler } from '../../../src/main/engine/data/sampler';
+import { type DegradationStep, synthesize } from '../../../src/main/engine/data/synth/recipe';
+import { presetRecipe } from '../../../src/main/engine/data/synth/presets';
+import { createValidationSet } from '../../../src/main/engine/data/validation';
+import { cleanFolder, invert, smoothPixels, tempDir, writeRaw } from './fixtures';
+
+const S = 160;
+
+function grey(size = S): RgbImage {
+  const img = createImage(size, size);
+  img.data.fill(0.5);
+  return img;
+}
+
+/** Pixels whose colour moved by more than `eps`, as a per-pixel boolean list. */
+function changed(a: RgbImage, b: RgbImage, eps = 1e-4): boolean[] {
+  const out: boolean[] = [];
+  for (let p = 0; p < a.width * a.height; p++) {
+    let d = 0;
+    for (let c = 0; c < 3; c++) d = Math.max(d, Math.abs(a.data[p * 3 + c]! - b.data[p * 3 + c]!));
+    out.push(d > eps);
+  }
+  return out;
+}
+
+const DEFECTS: DegradationStep[] = [
+  { op: 'scratches', count: 8 },
+  { op: 'dust', count: 80 },
+  { op: 'specks', count: 200 },
+  { op: 'cracks', count: 6 },
+  { op: 'hairs', count: 8 },
+  { op: 'edgeWear', depth: 0.05 },
+];
+
+for (const step of DEFECTS) {
+  test(`${step.op}: the damage mask marks exactly the pixels the defect painted`, async () => {
+    const clean = grey();
+    const { image, damage } = await synthesize(clean, step, 11);
+    const moved = changed(clean, image);
+    const marked = Array.from(damage, (v) => v > 0);
+    const count = marked.filter(Boolean).length;
+    assert.ok(count > 20, `${step.op} drew something: ${count} px`);
+    assert.ok(count < S * S * 0.6, `${step.op} left most of the photo alone: ${count} px`);
+    for (let p = 0; p < marked.length; p++) {
+      if (moved[p] !== marked[p]) assert.fail(`${step.op}: pixel ${p} changed=${moved[p]} but marked=${marked[p]} (${damage[p]})`);
+    }
+    for (const v of damage) assert.ok(v >= 0 && v <= 1);
+  });
+}
+
+test('noise, blur, tone and JPEG change the photo but mark no damage', async () => {
+  const clean = fromUint8(smoothPixels(S, S, 3), S, S);
+  const recipe: DegradationStep = {
+    op: 'chain',
+    steps: [
+      { op: 'monochrome' },
+      { op: 'sepia', amount: 0.8 },
+      { op: 'gaussianBlur', sigma: 1.5 },
+      { op: 'gaussianNoise', sigma: 20 },
+      { op: 'jpeg', quality: 30 },
+    ],
+  };
+  const { image, damage } = await synthesize(clean, recipe, 4);
+  assert.ok(changed(clean, image).filter(Boolean).length > S * S * 0.9);
+  assert.equal(Math.max(...damage), 0);
+});
+
+test('monochrome makes the three channels equal', async () => {
+  const clean = fromUint8(smoothPixels(64, 64, 5), 64, 64);
+  const { image } = await synthesize(clean, { op: 'monochrome' }, 1);
+  for (let i = 0; i < image.data.length; i += 3) {
+    assert.ok(Math.abs(image.data[i]! - image.data[i + 1]!) < 1e-6 && Math.abs(image.data[i]! - image.data[i + 2]!) < 1e-6);
+  }
+});
+
+test('old-photo-damage varies: most photos get defects, some none, some are monochrome', async () => {
+  const clean = fromUint8(smoothPixels(128, 128, 8), 128, 128);
+  const recipe = presetRecipe('old-photo-damage');
+  let undamaged = 0;
+  let mono = 0;
+  const kinds = new Set<string>();
+  const runs = 42;
+  for (let seed = 0; seed < runs; seed++) {
+    const { damage, applied } = await synthesize(clean, recipe, seed);
+    if (Math.max(...damage) === 0) undamaged++;
+    if (applied.some((a) => a.op === 'monochrome')) mono++;
+    for (const a of applied) kinds.add(a.op);
+  }
+  assert.ok(undamaged >= 2 && undamaged <= runs * 0.4, `some photos undamaged: ${undamaged} of ${runs}`);
+  assert.ok(mono >= 4 && mono <= runs * 0.6, `some monochrome: ${mono} of ${runs}`);
+  for (const op of ['scratches', 'dust', 'specks', 'cracks', 'hairs', 'edgeWear', 'jpeg']) assert.ok(kinds.has(op), `${op} drawn at least once`);
+});
+
+const { dir, cleanup } = await tempDir('studio-damage-');
+after(() => cleanup());
+const cleanDir = join(dir, 'clean-only');
+await cleanFolder(cleanDir, 4, 96, 21);
+
+test('the sampler serves the damage map as the target, in all three channels, aligned with the input', async () => {
+  const items = (await openDataset(cleanDir)).items;
+  const sampler = new StreamingPatchSampler({
+    items,
+    recipe: { op: 'dust', count: 400, opacity: [1, 1] },
+    target: 'damage',
+    patchSize: 32,
+    batchSize: 8,
+    augment: true,
+    seed: 2,
+  });
+  try {
+    const batch = await sampler.nextBatch();
+    let marked = 0;
+    for (let i = 0; i < batch.clean.length; i += 3) {
+      const m = batch.clean[i]!;
+      assert.ok(m === batch.clean[i + 1] && m === batch.clean[i + 2], 'the same map in every channel');
+      assert.ok(m >= 0 && m <= 1);
+      // Dust at full opacity paints near-black or near-white: where the map says 1, the input is extreme.
+      if (m === 1) {
+        marked++;
+        const v = batch.degraded[i]!;
+        assert.ok(v <= 0.16 || v >= 0.84, `a fully covered pixel shows the dust's tone, got ${v}`);
+      }
+    }
+    assert.ok(marked > 0, 'some dust in the batch');
+  } finally {
+    await sampler.close();
+  }
+});
+
+test('validation serves the same damage map every time', async () => {
+  const items = (await openDataset(cleanDir)).items;
+  const make = () => createValidationSet({ items, recipe: presetRecipe('old-photo-damage'), target: 'damage', crop: 64, seed: 3 });
+  const first: number[] = [];
+  for await (const s of make().samples()) first.push(...s.clean.slice(0, 300));
+  const second: number[] = [];
+  for await (const s of make().samples()) second.push(...s.clean.slice(0, 300));
+  assert.deepEqual(first, second);
+});
+
+test('damage targets need clean photos and a recipe: a paired folder is refused with a sentence', async () => {
+  const paired = join(dir, 'paired');
+  const px = smoothPixels(40, 40, 1);
+  await writeRaw(join(paired, 'clean', 'a.png'), px, 40, 40);
+  await writeRaw(join(paired, 'degraded', 'a.png'), invert(px), 40, 40);
+  const items = (await openDataset(paired)).items;
+  assert.throws(
+    () => new StreamingPatchSampler({ items, recipe: presetRecipe('old-photo-damage'), target: 'damage', patchSize: 16 }),
+    /Damage detection .* needs a folder of clean photos/,
+  );
+  assert.throws(() => createValidationSet({ items, recipe: presetRecipe('old-photo-damage'), target: 'damage' }), /needs a folder of clean photos/);
+});
