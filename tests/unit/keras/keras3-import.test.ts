@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CAFFE_MEAN_BGR, loadKerasModel, loadVgg16Weights, VGG16_ENCODER_LAYERS } from '../../../src/main/engine/keras/index';
+import { h5, isDataset, isGroup } from '../../../src/main/engine/keras/h5';
 import { keras3Keys, snakeCase } from '../../../src/main/engine/keras/keras3';
 import { importModel } from '../../../src/main/engine/jobs/models-jobs';
 import { loadPackageDir } from '../../../src/main/engine/package/index';
@@ -181,6 +182,65 @@ for (const file of ['vgg-tiny.keras', 'vgg-tiny.weights.h5']) {
     }
   });
 }
+
+/**
+ * The same weights in tf.keras 2.13-2.15's layout: _layer_checkpoint_dependencies/<layer name>/vars/i, the
+ * names taken from `config` (the order Keras 3 numbered the class keys in).
+ */
+async function rekeyByName(from: string, to: string, config: { config: { layers: { class_name: string; name?: string; config: { name: string } }[] } }): Promise<void> {
+  const lib = await h5();
+  const source = new lib.File(from, 'r');
+  const target = new lib.File(to, 'w');
+  try {
+    const layers = config.config.layers;
+    const keys = keras3Keys(layers.map((l) => l.class_name));
+    const root = target.create_group('_layer_checkpoint_dependencies');
+    layers.forEach((layer, i) => {
+      const vars = source.get(`layers/${keys[i]}/vars`);
+      const group = root.create_group(layer.name ?? layer.config.name).create_group('vars');
+      if (!isGroup(vars)) return;
+      for (const k of vars.keys()) {
+        const ds = vars.get(k);
+        if (isDataset(ds)) group.create_dataset({ name: k, data: ds.value as Float32Array, shape: ds.shape ?? [], dtype: '<f' });
+      }
+    });
+  } finally {
+    source.close();
+    target.close();
+  }
+}
+
+test('tf.keras 2.13-2.15 .keras files (weights keyed by layer name) import too, for models and VGG16', async () => {
+  const entries = unzipSync(new Uint8Array(await readFile(fixture('restorer.keras'))));
+  const config = JSON.parse(new TextDecoder().decode(entries['config.json']));
+  const h5Path = join(dir, 'restorer-by-name.weights.h5');
+  await rekeyByName(fixture('restorer.weights.h5'), h5Path, config);
+  const archive = join(dir, 'restorer-tf213.keras');
+  await writeFile(archive, zipSync({ 'config.json': entries['config.json']!, 'model.weights.h5': new Uint8Array(await readFile(h5Path)) }));
+  const x = tf.tensor(reference.input, reference.shape as [number, number, number, number]);
+  const { model } = await loadKerasModel(archive);
+  try {
+    const diff = maxAbsDiff(predict(model, x), reference.restorer.output);
+    assert.ok(diff <= 0.5 / 255, `differs from Keras by ${(diff * 255).toFixed(4)}/255`);
+  } finally {
+    model.dispose();
+    x.dispose();
+  }
+  const vggConfig = JSON.parse(new TextDecoder().decode(unzipSync(new Uint8Array(await readFile(fixture('vgg-tiny.keras'))))['config.json']));
+  const vggPath = join(dir, 'vgg-by-name.weights.h5');
+  await rekeyByName(fixture('vgg-tiny.weights.h5'), vggPath, vggConfig);
+  const encoder = tinyEncoder();
+  try {
+    assert.deepEqual(await loadVgg16Weights(encoder, vggPath, { foldPreprocessing: false }), [...VGG16_ENCODER_LAYERS]);
+    const caffe = tf.tidy(() => tf.sub(tf.mul(tf.reverse(tf.tensor(reference.input, reference.shape as [number, number, number, number]), 3), 255), tf.tensor1d([...CAFFE_MEAN_BGR])));
+    const expected = reference.vgg_block3_conv3.output;
+    const diff = maxAbsDiff(predict(encoder, caffe), expected);
+    assert.ok(diff <= 1e-4 * Math.max(...expected.map(Math.abs)), `block3_conv3 differs by ${diff}`);
+    caffe.dispose();
+  } finally {
+    encoder.dispose();
+  }
+});
 
 test("a Keras 3 weights file of another network is refused for VGG16, naming what is missing", async () => {
   const model = tinyEncoder();

@@ -11,6 +11,8 @@
 //                       which is the order tfjs-layers keeps them in too.
 // So a layer's weights are found by walking config.json's layer list the way Keras numbers them; without a
 // config (a bare .weights.h5) only the keys and their order are known.
+// The .keras files of tf.keras 2.13-2.15 (the format's first versions) keep the same vars under
+// _layer_checkpoint_dependencies/<layer name>/vars instead: there the key is the layer's name.
 import { unzipSync } from 'fflate';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -155,9 +157,15 @@ export async function openKerasArchive(path: string): Promise<KerasArchive> {
   };
 }
 
-/** True for Keras 3's weights layout (a top-level `layers` group, no Keras 2 layer_names). */
+/** Where the per-layer groups sit, and whether they are keyed by layer name (tf.keras 2.13-2.15) or class. */
+const LAYOUTS = [
+  { group: 'layers', byName: false },
+  { group: '_layer_checkpoint_dependencies', byName: true },
+] as const;
+
+/** True for the .weights.h5 layout (a top-level `layers` group, no Keras 2 layer_names). */
 export function isKeras3Weights(file: H5File): boolean {
-  return isGroup(file.get('layers')) && !file.attrs.layer_names && !isGroup(file.get('model_weights'));
+  return LAYOUTS.some((l) => isGroup(file.get(l.group))) && !file.attrs.layer_names && !isGroup(file.get('model_weights'));
 }
 
 /** Keras' naming.to_snake_case: "Conv2D" → "conv2d", "BatchNormalization" → "batch_normalization". */
@@ -203,10 +211,12 @@ function readVars(file: string, layers: Group, key: string, layer: string): H5We
   });
 }
 
-function layersGroup(file: string, h5file: H5File): Group {
-  const layers = h5file.get('layers');
-  if (!isGroup(layers)) throw modelInvalid(file, 'holds no Keras 3 weights (no layers group).');
-  return layers;
+function layersGroup(file: string, h5file: H5File): { layers: Group; byName: boolean } {
+  for (const layout of LAYOUTS) {
+    const layers = h5file.get(layout.group);
+    if (isGroup(layers)) return { layers, byName: layout.byName };
+  }
+  throw modelInvalid(file, 'holds no Keras 3 weights (no layers group).');
 }
 
 /**
@@ -229,7 +239,8 @@ export function keras3WeightsByConfig(file: string, h5file: H5File, config: Json
     }
     byName.set(name, keys[i]!);
   });
-  const layers = layersGroup(file, h5file);
+  const { layers, byName: keyedByName } = layersGroup(file, h5file);
+  if (keyedByName) for (const name of byName.keys()) byName.set(name, name);
   return {
     layerNames: [...byName.keys()],
     read: (layer) => {
@@ -240,11 +251,15 @@ export function keras3WeightsByConfig(file: string, h5file: H5File, config: Json
   };
 }
 
-/** A bare Keras 3 weights file: layers by their keys (conv2d, conv2d_1 ...), numbered in model order. */
-export function keras3WeightsByKey(file: string, h5file: H5File): WeightSource & { keysOf(className: string): string[] } {
-  const layers = layersGroup(file, h5file);
+/**
+ * A bare weights file: layers by their keys (Keras 3: conv2d, conv2d_1 ..., numbered in model order;
+ * tf.keras 2.13-2.15: the layer names themselves, `keyedByName`).
+ */
+export function keras3WeightsByKey(file: string, h5file: H5File): WeightSource & { keysOf(className: string): string[]; keyedByName: boolean } {
+  const { layers, byName } = layersGroup(file, h5file);
   const keys = layers.keys();
   return {
+    keyedByName: byName,
     layerNames: keys,
     read: (key) => readVars(file, layers, key, key),
     keysOf: (className) => {

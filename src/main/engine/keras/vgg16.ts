@@ -121,6 +121,7 @@ async function openVgg16Source(path: string): Promise<{ source: WeightSource; cl
 /** A Keras 3 weights-only file: its Conv2D keys in order stand for block1_conv1 ... block3_conv3. */
 function vgg16ByOrder(path: string, file: H5File): WeightSource {
   const bare = keras3WeightsByKey(path, file);
+  if (bare.keyedByName) return bare; // tf.keras 2.13-2.15: the groups carry the layer names
   const convs = bare.keysOf('Conv2D');
   const names = VGG16_ENCODER_LAYERS.slice(0, convs.length);
   return {
