@@ -64,6 +64,23 @@ const data = join(home, 'photos');
 await mkdir(data, { recursive: true });
 await cleanFolder(data, 5, 64, 9);
 
+test('a detector on a preset that draws no damage is refused with a sentence', async () => {
+  const engine = new EngineHost(await inProcessLauncher());
+  try {
+    const ended = new Promise<unknown>((resolve) => {
+      engine.subscribe(
+        'train.run',
+        { data, synth: 'gaussian:25', arch: 'damage-unet', epochs: 1, stepsPerEpoch: 1, batchSize: 2, patch: 32, samplerThread: 'main', out: 'nope' },
+        { data: () => {}, end: (error) => resolve(error) },
+      );
+    });
+    const error = (await ended) as Error | undefined;
+    assert.match(String(error?.message), /learns where the synthesis draws damage.*"gaussian:25" draws none/);
+  } finally {
+    engine.dispose();
+  }
+});
+
 test('a detector trains on old-photo-damage and is saved as a detect model the restore pickers leave out', async () => {
   const engine = new EngineHost(await inProcessLauncher());
   try {

@@ -35,6 +35,7 @@ export {
   type DegradationStep,
   type Range,
   DegradationStepSchema,
+  recipeDrawsDamage,
   synthesize,
 } from './synth/recipe';
 export { OLD_PHOTO, PRESETS, presetRecipe, resolvePreset } from './synth/presets';

@@ -23,7 +23,7 @@ import {
   type TrainParamsInput,
   type TrainRunState,
 } from '#shared/jobs';
-import { createPatchSampler, createValidationSet, deriveSeed, splitDataset, type ManagedPatchSampler } from '../data/index';
+import { createPatchSampler, createValidationSet, deriveSeed, recipeDrawsDamage, splitDataset, type ManagedPatchSampler } from '../data/index';
 import { getArchitecture } from '../models/index';
 import { findLatestCheckpoint, readCheckpointState, train, type TrainResult } from '../train/index';
 import { loadPackageDir, savePackage, trainingSection } from '../package/index';
@@ -109,6 +109,12 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
   }
 
   const { dataset, recipe: degradation } = await openJobData(params.data, params.synth);
+  if (arch.task === 'detect' && !(degradation && recipeDrawsDamage(degradation))) {
+    throw new StudioError(
+      'BAD_INPUT',
+      `${arch.name} learns where the synthesis draws damage: train it on a folder of clean photos with a preset that draws scratches or dust, such as old-photo-damage${params.synth ? ` ("${params.synth}" draws none)` : ''}.`,
+    );
+  }
   const split = splitDataset(dataset.items, { valFraction: params.validationFraction, seed: params.seed });
   if (split.train.length === 0) throw new StudioError('DATASET_EMPTY', `${dataset.root} leaves no images for training after the validation split.`);
   const fingerprint = await dataFingerprint(dataset, {

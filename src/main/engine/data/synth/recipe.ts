@@ -280,6 +280,14 @@ export async function synthesize(clean: RgbImage, recipe: DegradationRecipe, see
   return { image, applied, damage };
 }
 
+const DAMAGE_OPS = new Set<DegradationStep['op']>(['scratches', 'dust', 'specks', 'cracks', 'hairs', 'edgeWear']);
+
+/** True when the recipe can draw physical damage (so a detector has something to learn from it). */
+export function recipeDrawsDamage(step: DegradationStep): boolean {
+  if (step.op === 'chain' || step.op === 'oneOf') return step.steps.some(recipeDrawsDamage);
+  return DAMAGE_OPS.has(step.op);
+}
+
 /** True when the recipe can produce values outside [0, 1] (unclipped Gaussian noise). */
 export function recipeMayExceedRange(step: DegradationStep): boolean {
   if (step.op === 'gaussianNoise') return step.clip === false;
