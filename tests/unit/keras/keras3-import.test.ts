@@ -139,6 +139,7 @@ test('an incomplete, truncated or weights-only Keras 3 file is refused with a se
   await expectInvalid(loadKerasModel(brokenWeights), /^broken-weights\.keras: its model\.weights\.h5 cannot be read: is not an HDF5 file/);
 
   await expectInvalid(loadKerasModel(fixture('restorer.weights.h5')), /restorer\.weights\.h5: has no model_config attribute: it holds weights only/);
+  await expectInvalid(loadKerasModel(fixture('float16.keras')), /^float16\.keras: weight 0 of layer "half_conv" is stored as float16, which cannot be read here/);
 });
 
 /** vgg16-restorer's encoder layer names at the fixture's widths (4/8/16 filters instead of 64/128/256). */

@@ -145,6 +145,29 @@ export interface H5Weight {
   values: Float32Array;
 }
 
+/**
+ * A numeric dataset as float32 values, checked against its shape. `what` names it in errors ('weight
+ * "kernel:0" of layer "conv2d"'). h5wasm cannot decode float16 (Keras saves it for float16-policy layers),
+ * so that is said in a sentence rather than as h5wasm's "Float16 not supported".
+ */
+export function datasetFloats(file: string, ds: Dataset, what: string): { shape: number[]; values: Float32Array } {
+  const shape = ds.shape ?? [];
+  const meta = ds.metadata as { type?: number; size?: number };
+  if (meta.type === 1 && meta.size === 2) {
+    throw modelInvalid(file, `${what} is stored as float16, which cannot be read here; save the model with float32 weights (a float32 dtype policy) and import that.`);
+  }
+  const raw = ds.value;
+  let values: Float32Array;
+  if (raw instanceof Float32Array) values = raw;
+  else if (raw instanceof Float64Array || raw instanceof Int32Array || raw instanceof Uint8Array || raw instanceof Int16Array || raw instanceof Uint16Array) {
+    values = Float32Array.from(raw);
+  } else if (typeof raw === 'number') values = Float32Array.of(raw);
+  else throw modelInvalid(file, `${what} is not numeric (${String(ds.dtype)}).`);
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (values.length !== count) throw modelInvalid(file, `${what} has ${values.length} values for shape [${shape.join(', ')}].`);
+  return { shape, values };
+}
+
 /** The weights of one layer group, in the order of its weight_names attribute. */
 export function readLayerWeights(file: string, group: Group, layer: string): H5Weight[] {
   const entity = group.get(layer);
@@ -154,17 +177,7 @@ export function readLayerWeights(file: string, group: Group, layer: string): H5W
   return names.map((name) => {
     const ds = entity.get(name);
     if (!isDataset(ds)) throw modelInvalid(file, `weight "${name}" of layer "${layer}" is missing.`);
-    const shape = ds.shape ?? [];
-    const raw = ds.value;
-    let values: Float32Array;
-    if (raw instanceof Float32Array) values = raw;
-    else if (raw instanceof Float64Array || raw instanceof Int32Array || raw instanceof Uint8Array || raw instanceof Int16Array || raw instanceof Uint16Array) {
-      values = Float32Array.from(raw);
-    } else if (typeof raw === 'number') values = Float32Array.of(raw);
-    else throw modelInvalid(file, `weight "${name}" of layer "${layer}" is not numeric (${String(ds.dtype)}).`);
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (values.length !== count) throw modelInvalid(file, `weight "${name}" of layer "${layer}" has ${values.length} values for shape [${shape.join(', ')}].`);
-    return { name, shape, values };
+    return { name, ...datasetFloats(file, ds, `weight "${name}" of layer "${layer}"`) };
   });
 }
 

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { File as H5File, Group } from 'h5wasm';
 import { StudioError } from '#shared/rpc/errors';
 import { MAX_ZIP_UNCOMPRESSED } from '../package/index';
-import { isDataset, isGroup, modelInvalid, openH5, type H5Weight } from './h5';
+import { datasetFloats, isDataset, isGroup, modelInvalid, openH5, type H5Weight } from './h5';
 
 export const KERAS_CONFIG = 'config.json';
 export const KERAS_METADATA = 'metadata.json';
@@ -197,17 +197,7 @@ function readVars(file: string, layers: Group, key: string, layer: string): H5We
   return indices.map((i) => {
     const ds = vars.get(String(i));
     if (!isDataset(ds)) throw modelInvalid(file, `weight ${i} of layer "${layer}" (layers/${key}/vars/${i}) is not a dataset.`);
-    const shape = ds.shape ?? [];
-    const raw = ds.value;
-    let values: Float32Array;
-    if (raw instanceof Float32Array) values = raw;
-    else if (raw instanceof Float64Array || raw instanceof Int32Array || raw instanceof Uint8Array || raw instanceof Int16Array || raw instanceof Uint16Array) {
-      values = Float32Array.from(raw);
-    } else if (typeof raw === 'number') values = Float32Array.of(raw);
-    else throw modelInvalid(file, `weight ${i} of layer "${layer}" is not numeric (${String(ds.dtype)}).`);
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (values.length !== count) throw modelInvalid(file, `weight ${i} of layer "${layer}" has ${values.length} values for shape [${shape.join(', ')}].`);
-    return { name: `${layer}/${i}`, shape, values };
+    return { name: `${layer}/${i}`, ...datasetFloats(file, ds, `weight ${i} of layer "${layer}"`) };
   });
 }
 
