@@ -63,6 +63,24 @@ test('a 1x Compact .safetensors imports, lists, and restores a photo to the same
   }
 });
 
+test('imported upscalers and pixel-unshuffle models restore photos of odd sizes at their scale', async () => {
+  const input = join(home, 'odd');
+  await writePhoto(join(input, 'odd.png'), 41, 33, { seed: 4 });
+  for (const [file, scale] of [['realesrgan-x1.pth', 1], ['realesrgan-x2-fp16.pth', 2], ['span-x4.pth', 4]] as const) {
+    const result = await importModel({ source: join(FIXTURES, file), modelsDir, name: `odd ${file}` });
+    const model = await loadRestoreModel(result.id, { modelsDir });
+    try {
+      const out = join(home, `odd-${result.id}`);
+      const summary = await restoreBatch({ input, out, model });
+      assert.equal(summary.done, 1, file);
+      const meta = await sharp(join(out, 'odd.png')).metadata();
+      assert.deepEqual([meta.width, meta.height], [41 * scale, 33 * scale], file);
+    } finally {
+      model.dispose();
+    }
+  }
+});
+
 test('imported packages keep PyTorch\'s output through save and load (pixel shuffle, pixel unshuffle, legacy fp16, SPAN)', async () => {
   for (const file of ['compact-x4.pth', 'realesrgan-x2-fp16.pth', 'esrgan-old-x4-legacy.pth', 'realesrgan-x1.pth', 'span-x4.pth']) {
     const entry = fixture(file);

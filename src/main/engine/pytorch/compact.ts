@@ -46,25 +46,19 @@ export function compactSpec(weights: Weights): CompactSpec {
 
 export function buildCompact(weights: Weights, spec: CompactSpec): { model: tfl.LayersModel; macsPerPixel: number } {
   const g = new GraphBuilder(weights);
-  const input = tfl.input({ shape: [null, null, 3], name: 'input' });
-  let x: tfl.SymbolicTensor = input;
-  for (let i = 0; i < spec.lastIndex; i += 2) {
-    x = g.conv(x, `body.${i}`, `conv${i / 2}`, 1);
-    x = g.prelu(x, `body.${i + 1}`, `prelu${i / 2}`);
-  }
-  const s = spec.scale;
-  // PyTorch's pixel_shuffle reads channel c·s² + i·s + j; the studio's PixelShuffle (depth_to_space) reads
-  // (i·s + j)·3 + c, so the last conv's filters are put in that order.
-  x = g.conv(x, `body.${spec.lastIndex}`, 'conv_last', 1, s > 1 ? { outPerm: shufflePermutation(3, s) } : {});
-  const base = s > 1 ? nearest(input, s, 'upsample_input') : input;
-  if (s > 1) x = pixelShuffle(x, s, 'pixel_shuffle');
-  const output = add([x, base], 'add_input');
-  const model = tfl.model({ inputs: input, outputs: output, name: `compact_x${s}` });
-  try {
-    g.assign();
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
+  const model = g.make(`compact_x${spec.scale}`, (input) => {
+    let x: tfl.SymbolicTensor = input;
+    for (let i = 0; i < spec.lastIndex; i += 2) {
+      x = g.conv(x, `body.${i}`, `conv${i / 2}`, 1);
+      x = g.prelu(x, `body.${i + 1}`, `prelu${i / 2}`);
+    }
+    const s = spec.scale;
+    // PyTorch's pixel_shuffle reads channel c·s² + i·s + j; the studio's PixelShuffle (depth_to_space) reads
+    // (i·s + j)·3 + c, so the last conv's filters are put in that order.
+    x = g.conv(x, `body.${spec.lastIndex}`, 'conv_last', 1, s > 1 ? { outPerm: shufflePermutation(3, s) } : {});
+    const base = s > 1 ? nearest(input, s, 'upsample_input') : input;
+    if (s > 1) x = pixelShuffle(x, s, 'pixel_shuffle');
+    return add([x, base], 'add_input');
+  });
   return { model, macsPerPixel: g.macs };
 }

@@ -111,8 +111,30 @@ export class GraphBuilder {
     return layer.apply(x) as Sym;
   }
 
+  /**
+   * Builds the graph `body` describes from an RGB input of any size, as a model with the file's weights.
+   * A graph abandoned half-way (a missing or misshapen key) frees the variables its layers already made.
+   */
+  make(name: string, body: (input: Sym) => Sym): tfl.LayersModel {
+    const input = tfl.input({ shape: [null, null, 3], name: 'input' });
+    let model: tfl.LayersModel;
+    try {
+      model = tfl.model({ inputs: input, outputs: body(input), name });
+    } catch (error) {
+      for (const { layer } of this.pending) if (layer.built) layer.dispose();
+      throw error;
+    }
+    try {
+      this.assign();
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    return model;
+  }
+
   /** Sets the collected weights (after the model is built, when every layer has its variables). */
-  assign(): void {
+  private assign(): void {
     for (const { layer, values } of this.pending) {
       const tensors = values.map((v) => tf.tensor(v.data, v.shape, 'float32'));
       try {

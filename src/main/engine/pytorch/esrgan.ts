@@ -134,46 +134,40 @@ export function esrganSpec(weights: Weights, layout: EsrganLayout): EsrganSpec {
 /** The rebuilt model (input [n, h, w, 3] in 0..1, output [n, h·s, w·s, 3]) and its multiply-adds per pixel. */
 export function buildEsrgan(weights: Weights, layout: EsrganLayout, spec: EsrganSpec): { model: tfl.LayersModel; macsPerPixel: number } {
   const g = new GraphBuilder(weights);
-  const input = tfl.input({ shape: [null, null, 3], name: 'input' });
-  let x: tfl.SymbolicTensor = input;
-  let res = 1;
-  let inPerm: number[] | undefined;
-  if (spec.unshuffle > 1) {
-    x = pixelUnshuffle(x, spec.unshuffle, 'pixel_unshuffle');
-    res = 1 / (spec.unshuffle * spec.unshuffle);
-    inPerm = shufflePermutation(3, spec.unshuffle);
-  }
-  const fea = g.conv(x, layout.first, 'conv_first', res, inPerm ? { inPerm } : {});
-  let t = fea;
-  for (let b = 0; b < spec.blocks; b++) {
-    const blockIn = t;
-    for (let r = 1; r <= 3; r++) {
-      const name = `rrdb${b}_rdb${r}`;
-      const denseIn = t;
-      const parts = [t];
-      for (let c = 1; c <= 4; c++) {
-        const inp = parts.length === 1 ? parts[0]! : concat(parts, `${name}_cat${c}`);
-        parts.push(leaky(g.conv(inp, layout.dense(b, r, c), `${name}_conv${c}`, res), 0.2, `${name}_lrelu${c}`));
-      }
-      // x5 * 0.2 + x: the 0.2 is folded into conv5's weights and bias.
-      const x5 = g.conv(concat(parts, `${name}_cat5`), layout.dense(b, r, 5), `${name}_conv5`, res, { scale: 0.2 });
-      t = add([x5, denseIn], `${name}_add`);
+  const model = g.make(`esrgan_x${spec.scale}`, (input) => {
+    let x: tfl.SymbolicTensor = input;
+    let res = 1;
+    let inPerm: number[] | undefined;
+    if (spec.unshuffle > 1) {
+      x = pixelUnshuffle(x, spec.unshuffle, 'pixel_unshuffle');
+      res = 1 / (spec.unshuffle * spec.unshuffle);
+      inPerm = shufflePermutation(3, spec.unshuffle);
     }
-    t = add([rescale(t, 0.2, `rrdb${b}_scale`), blockIn], `rrdb${b}_add`);
-  }
-  let y = add([fea, g.conv(t, layout.trunk, 'conv_body', res)], 'trunk_add');
-  layout.ups.forEach((key, i) => {
-    res *= 4;
-    y = leaky(g.conv(nearest(y, 2, `up${i + 1}`), key, `conv_up${i + 1}`, res), 0.2, `lrelu_up${i + 1}`);
+    const fea = g.conv(x, layout.first, 'conv_first', res, inPerm ? { inPerm } : {});
+    let t = fea;
+    for (let b = 0; b < spec.blocks; b++) {
+      const blockIn = t;
+      for (let r = 1; r <= 3; r++) {
+        const name = `rrdb${b}_rdb${r}`;
+        const denseIn = t;
+        const parts = [t];
+        for (let c = 1; c <= 4; c++) {
+          const inp = parts.length === 1 ? parts[0]! : concat(parts, `${name}_cat${c}`);
+          parts.push(leaky(g.conv(inp, layout.dense(b, r, c), `${name}_conv${c}`, res), 0.2, `${name}_lrelu${c}`));
+        }
+        // x5 * 0.2 + x: the 0.2 is folded into conv5's weights and bias.
+        const x5 = g.conv(concat(parts, `${name}_cat5`), layout.dense(b, r, 5), `${name}_conv5`, res, { scale: 0.2 });
+        t = add([x5, denseIn], `${name}_add`);
+      }
+      t = add([rescale(t, 0.2, `rrdb${b}_scale`), blockIn], `rrdb${b}_add`);
+    }
+    let y = add([fea, g.conv(t, layout.trunk, 'conv_body', res)], 'trunk_add');
+    layout.ups.forEach((key, i) => {
+      res *= 4;
+      y = leaky(g.conv(nearest(y, 2, `up${i + 1}`), key, `conv_up${i + 1}`, res), 0.2, `lrelu_up${i + 1}`);
   });
   y = leaky(g.conv(y, layout.hr, 'conv_hr', res), 0.2, 'lrelu_hr');
-  const output = g.conv(y, layout.last, 'conv_last', res);
-  const model = tfl.model({ inputs: input, outputs: output, name: `esrgan_x${spec.scale}` });
-  try {
-    g.assign();
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
+  return g.conv(y, layout.last, 'conv_last', res);
+  });
   return { model, macsPerPixel: g.macs };
 }

@@ -116,43 +116,37 @@ export function buildSpan(weights: Weights, spec: SpanSpec): { model: tfl.Layers
     return `${key}.fused`;
   };
   const g = new GraphBuilder(new Weights(weights.file, state, weights.architecture));
-  const input = tfl.input({ shape: [null, null, 3], name: 'input' });
-  let x: Sym = input;
-  if (spec.norm) {
-    // (x - mean) · 255 as a fixed 1x1 conv: exact, and before conv_1's zero padding as in PyTorch.
-    const w = new Float32Array(9);
-    for (let c = 0; c < 3; c++) w[c * 3 + c] = 255;
-    state.set('input_norm.weight', tensor([3, 3, 1, 1], w));
-    state.set('input_norm.bias', tensor([3], new Float32Array(RGB_MEAN.map((m) => -255 * m))));
-    x = g.conv(x, 'input_norm', 'input_norm', 1);
-  }
-  const feature = g.conv(x, fused('conv_1'), 'conv_1', 1);
-  let b: Sym = feature;
-  let b1: Sym | null = null;
-  let b5Out1: Sym | null = null;
-  for (let k = 1; k <= BLOCKS; k++) {
-    const name = `block_${k}`;
-    const blockIn = b;
-    const out1 = g.conv(b, fused(`${name}.c1_r`), `${name}_c1`, 1);
-    const out2 = g.conv(swish(out1, `${name}_silu1`), fused(`${name}.c2_r`), `${name}_c2`, 1);
-    const out3 = g.conv(swish(out2, `${name}_silu2`), fused(`${name}.c3_r`), `${name}_c3`, 1);
-    const attention = rescale(sigmoid(out3, `${name}_sigmoid`), 1, `${name}_minus_half`, -0.5);
-    b = tfl.layers.multiply({ name: `${name}_attend` }).apply([add([out3, blockIn], `${name}_add`), attention]) as Sym;
-    if (k === 1) b1 = b;
-    if (k === BLOCKS) b5Out1 = out1; // block_6's first conv output (spandrel's out_b5_2)
-  }
-  const b6 = g.conv(b, fused('conv_2'), 'conv_2', 1);
-  const cat = g.conv(concat([feature, b6, b1!, b5Out1!], 'cat'), 'conv_cat', 'conv_cat', 1);
-  const s = spec.scale;
-  let y = g.conv(cat, 'upsampler.0', 'upsampler', 1, s > 1 ? { outPerm: shufflePermutation(3, s) } : {});
-  if (s > 1) y = pixelShuffle(y, s, 'pixel_shuffle');
-  const model = tfl.model({ inputs: input, outputs: y, name: `span_x${s}` });
-  try {
-    g.assign();
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
+  const model = g.make(`span_x${spec.scale}`, (input) => {
+    let x: Sym = input;
+    if (spec.norm) {
+      // (x - mean) · 255 as a fixed 1x1 conv: exact, and before conv_1's zero padding as in PyTorch.
+      const w = new Float32Array(9);
+      for (let c = 0; c < 3; c++) w[c * 3 + c] = 255;
+      state.set('input_norm.weight', tensor([3, 3, 1, 1], w));
+      state.set('input_norm.bias', tensor([3], new Float32Array(RGB_MEAN.map((m) => -255 * m))));
+      x = g.conv(x, 'input_norm', 'input_norm', 1);
+    }
+    const feature = g.conv(x, fused('conv_1'), 'conv_1', 1);
+    let b: Sym = feature;
+    let b1: Sym | null = null;
+    let b5Out1: Sym | null = null;
+    for (let k = 1; k <= BLOCKS; k++) {
+      const name = `block_${k}`;
+      const blockIn = b;
+      const out1 = g.conv(b, fused(`${name}.c1_r`), `${name}_c1`, 1);
+      const out2 = g.conv(swish(out1, `${name}_silu1`), fused(`${name}.c2_r`), `${name}_c2`, 1);
+      const out3 = g.conv(swish(out2, `${name}_silu2`), fused(`${name}.c3_r`), `${name}_c3`, 1);
+      const attention = rescale(sigmoid(out3, `${name}_sigmoid`), 1, `${name}_minus_half`, -0.5);
+      b = tfl.layers.multiply({ name: `${name}_attend` }).apply([add([out3, blockIn], `${name}_add`), attention]) as Sym;
+      if (k === 1) b1 = b;
+      if (k === BLOCKS) b5Out1 = out1; // block_6's first conv output (spandrel's out_b5_2)
+    }
+    const b6 = g.conv(b, fused('conv_2'), 'conv_2', 1);
+    const cat = g.conv(concat([feature, b6, b1!, b5Out1!], 'cat'), 'conv_cat', 'conv_cat', 1);
+    const s = spec.scale;
+    const y = g.conv(cat, 'upsampler.0', 'upsampler', 1, s > 1 ? { outPerm: shufflePermutation(3, s) } : {});
+    return s > 1 ? pixelShuffle(y, s, 'pixel_shuffle') : y;
+  });
   return { model, macsPerPixel: g.macs };
 }
 
