@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StudioError } from '#shared/rpc/errors';
-import { detectArchitecture, readWeightsFile, sniffWeightsFile, stripPrefixes, unpickle, unwrapStateDict } from '../../../src/main/engine/pytorch/index';
+import { detectArchitecture, parseWeights, readWeightsFile, sniffWeightsFile, stripPrefixes, unpickle, unwrapStateDict } from '../../../src/main/engine/pytorch/index';
 import { decodeTensor, type TorchTensor } from '../../../src/main/engine/pytorch/tensor';
 import { FIXTURES } from './fixtures';
 
@@ -158,4 +158,33 @@ test('fp16 and bf16 decode exactly; a strided (transposed) view is gathered in r
   // An offset view: elements 2..5 as 2x2.
   assert.deepEqual([...decodeTensor('f', 'o', storage, 'F32', { offset: 2, shape: [2, 2], stride: [2, 1] }).data], [2, 3, 4, 5]);
   assert.throws(() => decodeTensor('f.pth', 'x', storage, 'F32', { offset: 4, shape: [2, 2], stride: [2, 1] }), /f\.pth: tensor "x" \[2, 2\] reaches past its data/);
+  // An expanded view (stride 0) claiming billions of elements from one float is refused before allocating.
+  assert.throws(() => decodeTensor('f.pth', 'e', storage, 'F32', { offset: 0, shape: [65536, 65536], stride: [0, 0] }), /f\.pth: tensor "e" claims 4294967296 elements/);
+});
+
+test('damaged files fail with the studio\'s sentences, never a crash: every cut and random byte flips', async () => {
+  let rand = 12345;
+  const next = (n: number): number => {
+    rand = (rand * 1103515245 + 12345) % 2147483648;
+    return rand % n;
+  };
+  for (const name of ['compact-x2-fp16-legacy.pth', 'compact-x1.safetensors', 'span-x4.pth']) {
+    const full = new Uint8Array(await readFile(join(FIXTURES, name)));
+    const variants: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) variants.push(full.subarray(0, next(full.length)));
+    for (let i = 0; i < 40; i++) {
+      const copy = full.slice();
+      // Flips in the first kilobyte hit the header or the pickle, where parsing happens.
+      for (let k = 0; k < 4; k++) copy[next(Math.min(copy.length, 1024))] = next(256);
+      variants.push(copy);
+    }
+    for (const [i, bytes] of variants.entries()) {
+      try {
+        parseWeights(name, bytes);
+      } catch (error) {
+        assert.ok(error instanceof StudioError, `${name} variant ${i}: ${String(error)}`);
+        assert.ok(error.message.startsWith(`${name}: `), error.message);
+      }
+    }
+  }
 });

@@ -95,6 +95,9 @@ function decodeRun(bytes: Uint8Array, dtype: TorchDtype, start: number, count: n
   }
 }
 
+/** 1 GiB of float32 in one tensor: far beyond any restorer's largest weight. */
+const MAX_ELEMENTS = 2 ** 28;
+
 /** Row-major strides of a shape. */
 export function contiguousStrides(shape: number[]): number[] {
   const strides = new Array<number>(shape.length);
@@ -122,6 +125,10 @@ export function decodeTensor(
     throw new StudioError('MODEL_INVALID', `${file}: tensor "${key}" has an invalid shape [${shape.join(', ')}].`);
   }
   const count = shape.reduce((a, b) => a * b, 1);
+  // Strides of 0 (expanded tensors) make a small storage look huge: cap what one tensor may claim.
+  if (count > MAX_ELEMENTS) {
+    throw new StudioError('MODEL_INVALID', `${file}: tensor "${key}" claims ${count} elements, more than any image model's weights; the file is damaged.`);
+  }
   const available = Math.floor(bytes.length / DTYPE_BYTES[dtype]);
   // The last element the view reaches must lie inside the storage.
   const last = count === 0 ? offset : offset + shape.reduce((acc, d, i) => acc + (d - 1) * stride[i]!, 0);
