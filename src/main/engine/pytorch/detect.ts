@@ -32,10 +32,10 @@ export function detectArchitecture(file: string, state: StateDict): Detected {
     const spec = esrganSpec(weights, layout);
     return {
       architecture: 'esrgan',
-      label: `ESRGAN (${LAYOUT_NAMES[spec.layout]})`,
+      label: `${spec.plus ? 'ESRGAN+' : 'ESRGAN'} (${LAYOUT_NAMES[spec.layout]})`,
       scale: spec.scale,
       requiredMultiple: spec.unshuffle,
-      hyper: { layout: spec.layout, features: spec.features, growth: spec.growth, blocks: spec.blocks, scale: spec.scale, unshuffle: spec.unshuffle },
+      hyper: { layout: spec.layout, plus: spec.plus, features: spec.features, growth: spec.growth, blocks: spec.blocks, scale: spec.scale, unshuffle: spec.unshuffle },
       build: () => buildEsrgan(weights, layout, spec),
     };
   }

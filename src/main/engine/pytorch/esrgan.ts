@@ -4,7 +4,8 @@
 //   old (original ESRGAN repo):   model.0, model.1.sub.N.RDB1.conv1.0, model.1.sub.<nb>, model.3, model.6 …
 // Hyper-parameters come from the shapes: features from conv_first, growth from conv1, blocks from the
 // highest block index, scale from the number of nearest x2 upsampling convs divided by the
-// pixel-unshuffle factor that input channels of 4x / 16x the output channels imply.
+// pixel-unshuffle factor that input channels of 4x / 16x the output channels imply. ESRGAN+ (nESRGAN+) is
+// the same with a 1x1 shortcut (conv1x1) in every dense block; its noise layers do nothing at inference.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { StudioError } from '#shared/rpc/errors';
 import { pixelUnshuffle } from '../models/layers';
@@ -16,6 +17,8 @@ export interface EsrganLayout {
   first: string;
   /** Key of conv c (1..5) of dense block r (1..3) of RRDB b. */
   dense: (b: number, r: number, c: number) => string;
+  /** ESRGAN+'s 1x1 shortcut conv of dense block r of RRDB b (a bare conv, no bias). */
+  shortcut: (b: number, r: number) => string;
   trunk: string;
   ups: string[];
   hr: string;
@@ -25,6 +28,8 @@ export interface EsrganLayout {
 
 export interface EsrganSpec {
   layout: EsrganLayout['layout'];
+  /** ESRGAN+: every dense block has a 1x1 shortcut (x2 += conv1x1(x); x4 += x2). */
+  plus: boolean;
   features: number;
   growth: number;
   blocks: number;
@@ -58,6 +63,7 @@ export function esrganLayout(state: StateDict): EsrganLayout | null {
       layout: 'new',
       first: 'conv_first',
       dense: (b, r, c) => `body.${b}.rdb${r}.conv${c}`,
+      shortcut: (b, r) => `body.${b}.rdb${r}.conv1x1`,
       trunk: 'conv_body',
       ups: numbered(keys, 'conv_up'),
       hr: 'conv_hr',
@@ -70,6 +76,7 @@ export function esrganLayout(state: StateDict): EsrganLayout | null {
       layout: 'bsrgan',
       first: 'conv_first',
       dense: (b, r, c) => `RRDB_trunk.${b}.RDB${r}.conv${c}`,
+      shortcut: (b, r) => `RRDB_trunk.${b}.RDB${r}.conv1x1`,
       trunk: 'trunk_conv',
       ups: numbered(keys, 'upconv'),
       hr: 'HRconv',
@@ -94,6 +101,7 @@ export function esrganLayout(state: StateDict): EsrganLayout | null {
       layout: 'old',
       first: 'model.0',
       dense: (b, r, c) => `model.1.sub.${b}.RDB${r}.conv${c}.0`,
+      shortcut: (b, r) => `model.1.sub.${b}.RDB${r}.conv1x1`,
       trunk: `model.1.sub.${blocks}`,
       ups: ups.map((u) => `model.${u}`),
       hr: `model.${hr}`,
@@ -107,9 +115,7 @@ export function esrganLayout(state: StateDict): EsrganLayout | null {
 /** Reads the hyper-parameters from the tensor shapes, refusing variants the rebuild does not cover. */
 export function esrganSpec(weights: Weights, layout: EsrganLayout): EsrganSpec {
   const { file } = weights;
-  if ([...weights.state.keys()].some((k) => k.includes('conv1x1'))) {
-    throw new StudioError('MODEL_INVALID', `${file}: is an ESRGAN+ model (dense blocks with 1x1 convs and noise), which the studio does not rebuild yet.`);
-  }
+  const plus = weights.has(`${layout.shortcut(0, 1)}.weight`);
   const first = weights.get(`${layout.first}.weight`, 4);
   const last = weights.get(`${layout.last}.weight`, 4);
   const features = first.shape[0]!;
@@ -128,7 +134,7 @@ export function esrganSpec(weights: Weights, layout: EsrganLayout): EsrganSpec {
   if (factor % unshuffle !== 0) {
     throw new StudioError('MODEL_INVALID', `${file}: shrinks its input ${unshuffle}x but upsamples only ${factor}x, so its output would be smaller than the photo.`);
   }
-  return { layout: layout.layout, features, growth, blocks: layout.blocks, upsamples, unshuffle, scale: factor / unshuffle, inChannels, outChannels };
+  return { layout: layout.layout, plus, features, growth, blocks: layout.blocks, upsamples, unshuffle, scale: factor / unshuffle, inChannels, outChannels };
 }
 
 /** The rebuilt model (input [n, h, w, 3] in 0..1, output [n, h·s, w·s, 3]) and its multiply-adds per pixel. */
@@ -153,7 +159,11 @@ export function buildEsrgan(weights: Weights, layout: EsrganLayout, spec: Esrgan
         const parts = [t];
         for (let c = 1; c <= 4; c++) {
           const inp = parts.length === 1 ? parts[0]! : concat(parts, `${name}_cat${c}`);
-          parts.push(leaky(g.conv(inp, layout.dense(b, r, c), `${name}_conv${c}`, res), 0.2, `${name}_lrelu${c}`));
+          let xc = leaky(g.conv(inp, layout.dense(b, r, c), `${name}_conv${c}`, res), 0.2, `${name}_lrelu${c}`);
+          // ESRGAN+ (after the activation): x2 += conv1x1(x), x4 += x2.
+          if (spec.plus && c === 2) xc = add([xc, g.conv(denseIn, layout.shortcut(b, r), `${name}_conv1x1`, res)], `${name}_plus2`);
+          if (spec.plus && c === 4) xc = add([xc, parts[2]!], `${name}_plus4`);
+          parts.push(xc);
         }
         // x5 * 0.2 + x: the 0.2 is folded into conv5's weights and bias.
         const x5 = g.conv(concat(parts, `${name}_cat5`), layout.dense(b, r, 5), `${name}_conv5`, res, { scale: 0.2 });
