@@ -19,6 +19,8 @@ export const RestoreParamsSchema = z
     tile: z.number().int().min(64).max(8192).optional(),
     /** Only the files that failed last time. */
     retryFailed: z.boolean().default(false),
+    /** Automatic tone and colour (faded tones, low contrast, a yellowed cast) at this strength; off when absent or 0. */
+    tone: z.number().min(0).max(1).optional(),
     modelsDir: z.string().min(1).optional(),
   })
   .strict();

@@ -43,6 +43,9 @@ Options:
   --quality <n>      JPEG/WebP quality 1-100 (default 92)
   --tile <n>         tile size in pixels (default: chosen from available memory)
   --retry-failed     process only the files that failed in earlier runs
+  --tone <0..1>      after the model, bring back faded tones and remove a yellowed cast at this strength
+                     (off by default; monochrome and sepia photos stay so; a photo that is not faded is
+                     left as it is)
   --backend <name>   auto, tensorflow, wasm or cpu
   --json             print only a final JSON summary line on stdout:
                      {"done","skipped","failed":[{"file","reason"}],"out","megapixelsPerSecond"}
@@ -62,6 +65,7 @@ error), 130 when cancelled.`,
         quality: { type: 'string' },
         tile: { type: 'string' },
         'retry-failed': { type: 'boolean', default: false },
+        tone: { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
@@ -71,6 +75,10 @@ error), 130 when cancelled.`,
     if (!FORMAT_CHOICES.includes(format)) throw new StudioError('BAD_INPUT', `--format must be one of ${FORMAT_CHOICES.join(', ')} (got "${values.format}").`);
     const quality = wholeNumber(values.quality, '--quality');
     if (quality !== undefined && (quality < 1 || quality > 100)) throw new StudioError('BAD_INPUT', `--quality must be from 1 to 100 (got ${quality}).`);
+    const tone = values.tone === undefined ? undefined : Number(values.tone);
+    if (tone !== undefined && !(Number.isFinite(tone) && tone >= 0 && tone <= 1)) {
+      throw new StudioError('BAD_INPUT', `--tone is a strength from 0 to 1 (got "${values.tone}").`);
+    }
     const tile = wholeNumber(values.tile, '--tile');
     if (tile !== undefined && tile < 16) throw new StudioError('BAD_INPUT', `--tile must be at least 16 pixels (got ${tile}).`);
 
@@ -104,6 +112,7 @@ error), 130 when cancelled.`,
           quality,
           tile,
           retryFailed: values['retry-failed'],
+          ...(tone ? { tone } : {}),
         },
         {
           signal,

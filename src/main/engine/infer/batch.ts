@@ -44,6 +44,8 @@ export interface RestoreBatchOptions {
   tile?: number;
   /** Process only the files whose last journal record is a failure. */
   retryFailed?: boolean;
+  /** Automatic tone and colour after the model, at this strength (0-1); off when absent. */
+  tone?: number;
 }
 
 export interface RestoreBatchControl {
@@ -387,7 +389,9 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
     } catch (error) {
       throw unwritable(out, error);
     }
-    const settings = `${model.fingerprint}|${formatChoice}|${quality}`;
+    // Outputs made with other settings are redone; the tone stage is part of the settings only when on, so
+    // journals written before it existed stay valid.
+    const settings = `${model.fingerprint}|${formatChoice}|${quality}${options.tone ? `|tone ${options.tone}` : ''}`;
     const planned = planOutputs(root, out, inputs, formatChoice);
     const inputSet = new Set(inputs.map((p) => resolve(p)));
     const files: FileOutcome[] = [];
@@ -532,6 +536,7 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
           try {
             result = await restorePhoto(model, photo, plan.format, {
               tile: options.tile,
+              ...(options.tone ? { tone: { strength: options.tone } } : {}),
               signal,
               beforeTile: async () => {
                 if (control.pause?.isPaused) {

@@ -10,6 +10,7 @@ import { axisWeight, featherFor, planAxis, restoreTiled } from './tiles';
 import type { RestoreModel } from './model';
 import { fitBand, isOutOfMemory, planTiles, smallerTile, type TilePlan } from './memory';
 import { RestoredPhoto, type OutputFormat, type Photo } from './photo';
+import { type AutoToneOptions, applyTone, planTone } from './tone';
 
 /** Interleaved 8- or 16-bit pixels with 3 or more channels; the first three are RGB. */
 export interface PixelSource {
@@ -125,6 +126,28 @@ export interface RestorePhotoOptions {
   onProgress?: (fraction: number) => void;
   /** Called when an out-of-memory error makes the image start again with smaller tiles. */
   onRetry?: (info: { from: number; to: number; error: unknown }) => void;
+  /** Automatic tone and colour after the model (off when absent); decided from the input photo. */
+  tone?: AutoToneOptions;
+}
+
+/** At most this many pixels of the photo decide its tone correction (statistics need no more). */
+const TONE_SAMPLE_PIXELS = 1_000_000;
+
+/** An evenly strided subsample of `source` as floats: enough for tone statistics, bounded in memory. */
+export function sampleForStatistics(source: PixelSource, maxPixels = TONE_SAMPLE_PIXELS): { width: number; height: number; data: Float32Array } {
+  const stride = Math.max(1, Math.ceil(Math.sqrt((source.width * source.height) / maxPixels)));
+  const width = Math.ceil(source.width / stride);
+  const height = Math.ceil(source.height / stride);
+  const data = new Float32Array(width * height * 3);
+  const scale = 1 / source.maxValue;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const src = (y * stride * source.width + x * stride) * source.channels;
+      const dst = (y * width + x) * 3;
+      for (let c = 0; c < 3; c++) data[dst + c] = source.pixels[src + c]! * scale;
+    }
+  }
+  return { width, height, data };
 }
 
 export interface RestorePhotoResult {
@@ -141,6 +164,7 @@ export interface RestorePhotoResult {
  */
 export async function restorePhoto(model: RestoreModel, photo: Photo, format: OutputFormat, options: RestorePhotoOptions = {}): Promise<RestorePhotoResult> {
   const restored = new RestoredPhoto(photo, format, model.scale ?? 1);
+  const tone = options.tone ? planTone(sampleForStatistics(photo), options.tone) : null;
   let plan = fitBand(planTiles(model, options.tile), model, photo.width);
   let retries = 0;
   for (;;) {
@@ -149,7 +173,7 @@ export async function restorePhoto(model: RestoreModel, photo: Photo, format: Ou
         model,
         photo,
         { ...plan, signal: options.signal, beforeTile: options.beforeTile, onProgress: options.onProgress },
-        (y0, rows) => restored.setRows(y0, rows),
+        (y0, rows) => restored.setRows(y0, tone ? applyTone(tone, rows, rows) : rows),
       );
       return { restored, tile: plan.tile, retries };
     } catch (error) {

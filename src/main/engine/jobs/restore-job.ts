@@ -34,6 +34,7 @@ export async function restoreJob(params: RestoreParams, ctx: { signal: AbortSign
         retryFailed: params.retryFailed,
         ...(params.out ? { out: params.out } : {}),
         ...(params.tile ? { tile: params.tile } : {}),
+        ...(params.tone ? { tone: params.tone } : {}),
       },
       {
         signal: ctx.signal,
