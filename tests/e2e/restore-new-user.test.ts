@@ -7,11 +7,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { Page } from 'playwright-core';
+import sharp from 'sharp';
 import { getArchitecture } from '../../src/main/engine/models';
 import { savePackage } from '../../src/main/engine/package';
 import { SCREENSHOTS } from '../helpers/browser';
@@ -200,6 +201,58 @@ test('a folder whose photos are in subfolders says so in the studio\'s words', a
   await page.waitForTimeout(1000); // the damage scores' answer
   const body = (await page.locator('main').textContent()) ?? '';
   assert.doesNotMatch(body, RAW);
+});
+
+test('Fix faded tones runs the tone stage after the model: the faded photo is redone with its range back', async () => {
+  const faded = join(root, 'faded');
+  await mkdir(faded);
+  // A washed-out print: every value between 110 and 190 of 255, no black and no white.
+  const width = 96;
+  const height = 72;
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = 110 + Math.round(80 * (((i * 7919) % 1000) / 1000) ** 2);
+  await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toFile(join(faded, 'print.png'));
+  // A restorer that changes nothing (a residual U-Net with zero weights), so what changes is the tone stage's.
+  const passThrough = getArchitecture('unet').build({ filters: 4, depth: 1 }, { channels: 3 });
+  for (const layer of passThrough.layers) layer.setWeights(layer.getWeights().map((w) => tf.zerosLike(w)));
+  await savePackage(join(root, 'home', 'models'), passThrough, {
+    name: 'Pass-through',
+    id: 'pass',
+    architecture: { id: 'unet', hyper: { filters: 4, depth: 1 } },
+    restores: { preset: 'none', description: 'nothing' },
+  });
+  passThrough.dispose();
+  await page.reload();
+  await page.getByTestId('view-restore').waitFor();
+  await page.getByTestId('restore-open').click();
+  await browseTo(page, faded);
+  await page.getByTestId('folder-open').click();
+  await page.getByTestId('restore-model').selectOption('pass');
+  await page.getByTestId('restore-format').selectOption('png');
+  const range = async (): Promise<number> => {
+    const { data } = await sharp(join(`${faded}-restored-pass`, 'print.png')).raw().toBuffer({ resolveWithObject: true });
+    let lo = 255;
+    let hi = 0;
+    for (const v of data) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    return hi - lo;
+  };
+  await page.getByTestId('restore-start').click();
+  await page.waitForFunction(() => /restored-pass/.test(document.querySelector('[data-testid=restore-summary]')?.textContent ?? ''), null, { timeout: 120_000 });
+  const plain = await range();
+  assert.equal(await page.getByTestId('restore-tone-strength').count(), 0, 'no strength until the stage is on');
+  await page.getByTestId('restore-tone').check();
+  await page.getByTestId('restore-tone-strength').waitFor();
+  await page.getByTestId('restore-start').click();
+  // The summary of the first run is still on screen: wait for the second run's output to be written.
+  const out = join(`${faded}-restored-pass`, 'print.png');
+  const firstWrite = (await stat(out)).mtimeMs;
+  for (const until = Date.now() + 60_000; (await stat(out)).mtimeMs === firstWrite && Date.now() < until; ) await page.waitForTimeout(200);
+  await page.waitForFunction(() => !document.querySelector('[data-testid=restore-cancel]'), null, { timeout: 120_000 });
+  const toned = await range();
+  assert.ok(toned > plain + 40, `the tone stage stretches the washed-out range: ${plain} without, ${toned} with`);
 });
 
 test('no page errors', () => {

@@ -23,7 +23,8 @@ export const useRestoreStore = defineStore('restore', () => {
   const models = ref<ModelListItem[]>([]);
   /** The first list has arrived (the engine answers it once it has started, a few seconds on native). */
   const modelsLoaded = ref(false);
-  const options = reactive({ model: '', format: 'keep' as 'keep' | 'png' | 'jpeg' | 'webp', quality: 92, recursive: false });
+  // tone: strength of the automatic tone and colour stage after the model (0 = off).
+  const options = reactive({ model: '', format: 'keep' as 'keep' | 'png' | 'jpeg' | 'webp', quality: 92, recursive: false, tone: 0 });
   const job = ref<Job | null>(null);
   const events = ref<RestoreEvent[]>([]);
   const error = ref<string | null>(null);
@@ -107,6 +108,7 @@ export const useRestoreStore = defineStore('restore', () => {
         format: options.format,
         quality: options.quality,
         retryFailed,
+        ...(options.tone > 0 ? { tone: options.tone } : {}),
         // Each model's results in a folder of their own: a second model never overwrites the first's.
         out: restoredFolderFor(folder.value!, options.model || DEFAULT_RESTORE_MODEL),
         ...(options.model ? { model: options.model } : {}),
