@@ -16,14 +16,15 @@
 // 2 training steps at batch 2 (--cpu-steps, --cpu-batch; its per-patch rate does not depend on the batch,
 // and the wasm/cpu ratio compares patches/s) and 1 inference, on the reference CNN only unless --cpu-zoo.
 //
-// The peer: the same reference CNN in Keras on TensorFlow (scripts/bench-keras.py), run when a Python with
-// TensorFlow is found (--python PATH, else python3), with the ratios studio-native / Keras (above 1: the
-// studio is faster). The zoo's architectures use layers of their own (pixel shuffle, padding to a
-// multiple) that have no Keras twin here, so the peer measures the reference CNN only.
+// The peer: the same networks in Keras on TensorFlow (scripts/bench-keras.py): the reference CNN and the
+// bundled architectures (ffdnet as `denoise`, unet as `old-photo`; their parameter counts are checked against
+// the zoo's), run when a Python with TensorFlow is found (--python PATH, else python3), with the ratios
+// studio-native / Keras (above 1: the studio is faster).
 //
 // Options:
 //   --json                 print one JSON line instead of the table: {"rows": [...], "wasmOverCpuTrain": n,
-//                          "nativeOverKerasTrain": n, "nativeOverKerasInfer": n}; Keras rows have "backend": "keras"
+//                          "nativeOverKerasTrain": n, "nativeOverKerasInfer": n (reference CNN), "nativeOverKeras":
+//                          {model: {train, infer}}}; Keras rows have "backend": "keras"
 //   --python PATH          the Python for the Keras peer (default python3); --no-keras skips it
 //   --backends a,b         backends to try (default tensorflow,wasm,cpu)
 //   --models a,b           models (default: reference and every zoo restorer)
@@ -196,12 +197,18 @@ function table(rows: Measured[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
-/** The Keras peer's reference-CNN rows, or the reason it did not run. */
-function kerasPeer(): { rows: Measured[]; version: string } | string {
+/** Architectures with a Keras twin in scripts/bench-keras.py. */
+const KERAS_TWINS = ['reference', 'ffdnet', 'unet'];
+
+/** The Keras peer's rows (for the models being measured that have a twin), or the reason it did not run. */
+function kerasPeer(benches: Bench[]): { rows: Measured[]; version: string; mismatches: string[] } | string {
   if (opts.has('no-keras')) return 'skipped (--no-keras)';
+  const twins = benches.filter((b) => KERAS_TWINS.includes(b.name));
+  if (twins.length === 0) return 'not measured: none of the models measured has a Keras twin';
   const python = typeof opts.get('python') === 'string' ? (opts.get('python') as string) : 'python3';
-  log(`keras: timing the reference CNN with ${python} scripts/bench-keras.py`);
-  const result = spawnSync(python, [new URL('./bench-keras.py', import.meta.url).pathname, '--steps', String(num('steps', 5))], {
+  log(`keras: timing ${twins.map((b) => b.name).join(', ')} with ${python} scripts/bench-keras.py`);
+  const script = new URL('./bench-keras.py', import.meta.url).pathname;
+  const result = spawnSync(python, [script, '--steps', String(num('steps', 5)), '--models', twins.map((b) => b.name).join(',')], {
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -210,10 +217,20 @@ function kerasPeer(): { rows: Measured[]; version: string } | string {
     const last = result.stderr.trim().split('\n').pop() ?? '';
     return /No module named .?tensorflow/.test(last) ? `not measured: ${python} has no TensorFlow (pip install tensorflow-cpu)` : `not measured: ${last}`;
   }
-  const out = JSON.parse(result.stdout.trim().split('\n').pop()!) as { tensorflow: string; rows: Array<{ task: 'train' | 'infer'; medianMs: number; reps: number }> };
-  const reference: Bench = { name: 'reference', build: () => buildReferenceCnn(), macsPerPixel: referenceMacsPerPixel() };
-  const rows = out.rows.map((r) => ({ ...row('keras', reference, r.task, [r.medianMs], r.task === 'train' ? BATCH : 1), reps: r.reps }));
-  return { rows, version: out.tensorflow };
+  type KerasRow = { model: string; task: 'train' | 'infer'; medianMs: number; reps: number; params: number };
+  const out = JSON.parse(result.stdout.trim().split('\n').pop()!) as { tensorflow: string; rows: KerasRow[] };
+  const mismatches: string[] = [];
+  const rows = out.rows.map((r) => {
+    const bench = twins.find((b) => b.name === r.model)!;
+    if (r.task === 'train') {
+      const model = bench.build();
+      const params = model.countParams();
+      model.dispose();
+      if (params !== r.params) mismatches.push(`${r.model}: Keras twin has ${r.params} parameters, the studio's ${params}`);
+    }
+    return { ...row('keras', bench, r.task, [r.medianMs], r.task === 'train' ? BATCH : 1), reps: r.reps };
+  });
+  return { rows, version: out.tensorflow, mismatches };
 }
 
 async function main(): Promise<void> {
@@ -258,11 +275,24 @@ async function main(): Promise<void> {
     }
   }
 
-  const keras = kerasPeer();
+  const keras = kerasPeer(benches);
   if (typeof keras === 'string') notes.push(`keras: ${keras}`);
   else {
     rows.push(...keras.rows);
-    notes.push(`keras: the reference CNN in Keras ${keras.version === '' ? '' : `on TensorFlow ${keras.version}`} (scripts/bench-keras.py, train_on_batch and a tf.function)`);
+    const names = [...new Set(keras.rows.map((r) => r.model))].join(', ');
+    notes.push(`keras: ${names} in Keras on TensorFlow ${keras.version} (scripts/bench-keras.py, train_on_batch and a tf.function; same parameter counts)`);
+    for (const m of keras.mismatches) notes.push(`keras: NOT the same network: ${m}`);
+  }
+  // Native over Keras per model with a twin (above 1: the studio is faster).
+  const nativeOverKeras: Record<string, { train: number | null; infer: number | null }> = {};
+  for (const model of new Set(rows.filter((r) => r.backend === 'keras').map((r) => r.model))) {
+    const pick = (backend: string, task: string) => rows.find((r) => r.backend === backend && r.model === model && r.task === task);
+    const over = (task: string): number | null => {
+      const n = pick('tensorflow', task);
+      const k = pick('keras', task);
+      return n && k ? k.medianMs / n.medianMs : null;
+    };
+    nativeOverKeras[model] = { train: over('train'), infer: over('infer') };
   }
 
   const ref = (backend: string, task: string) => rows.find((r) => r.backend === backend && r.model === 'reference' && r.task === task);
@@ -276,7 +306,7 @@ async function main(): Promise<void> {
 
   if (json) {
     const plain: Row[] = rows.map(({ backend, model, task, medianMs, perSecond, unit, gflops }) => ({ backend, model, task, medianMs, perSecond, unit, gflops }));
-    process.stdout.write(`${JSON.stringify({ rows: plain, wasmOverCpuTrain, nativeOverKerasTrain, nativeOverKerasInfer })}\n`);
+    process.stdout.write(`${JSON.stringify({ rows: plain, wasmOverCpuTrain, nativeOverKerasTrain, nativeOverKerasInfer, nativeOverKeras })}\n`);
     return;
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -287,7 +317,10 @@ async function main(): Promise<void> {
   console.log('  GFLOP/s: 2 x conv/dense multiply-adds per second (training step counted as 3 x forward).\n');
   console.log(table(rows));
   console.log('');
-  if (nativeOverKerasTrain !== null) console.log(`native / Keras speed, reference CNN: training ${fmt(nativeOverKerasTrain, 2)}x, inference ${fmt(nativeOverKerasInfer ?? 0, 2)}x (target >= 1.0)`);
+  for (const [model, r] of Object.entries(nativeOverKeras)) {
+    if (r.train === null && r.infer === null) continue;
+    console.log(`native / Keras speed, ${model}: training ${r.train === null ? '-' : `${fmt(r.train, 2)}x`}, inference ${r.infer === null ? '-' : `${fmt(r.infer, 2)}x`} (target >= 1.0)`);
+  }
   if (wasmTrain && cpuTrain) console.log(`wasm / cpu training speed, reference CNN: ${fmt(wasmOverCpuTrain, 0)}x (target >= 100x)`);
   if (wasmTrain && wasmInfer) {
     const share = wasmTrain.gflops / wasmInfer.gflops;

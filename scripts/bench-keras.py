@@ -2,7 +2,9 @@
 TensorFlow (the source study's framework), on the same machine, timed the same way (medians).
 
 Run by scripts/bench-engine.ts when a Python with TensorFlow is found (or named with --python); it prints
-one JSON line: {"tensorflow": version, "rows": [{"model", "task", "medianMs", "reps"}]}.
+one JSON line: {"tensorflow": version, "rows": [{"model", "task", "medianMs", "reps", "params"}]}. Besides the
+reference CNN it builds Keras twins of the bundled architectures (ffdnet as `denoise`, unet as `old-photo`);
+their parameter counts let bench-engine check they are the same networks.
 
 The reference CNN (src/main/engine/models/reference.ts): input + net(input), net = 9 x [3x3 conv, 32
 channels, ReLU] + a 3x3 conv to 3 channels, 'same' padding. Training: one step of MSE with Adam on a batch
@@ -32,6 +34,44 @@ def reference_cnn(layers=10, filters=32, channels=3):
     return keras.Model(inputs, keras.layers.Add()([inputs, residual]))
 
 
+def ffdnet(depth=10, filters=64, channels=3):
+    """The studio's `ffdnet` at the bundled `denoise` settings: pixel-unshuffle by 2, depth convs at half
+    resolution (ReLU between), pixel-shuffle back, the prediction subtracted from the input (blind: no map)."""
+    inputs = keras.Input(shape=(None, None, channels))
+    x = keras.layers.Lambda(lambda t: tf.nn.space_to_depth(t, 2))(inputs)
+    x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    for _ in range(2, depth):
+        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    x = keras.layers.Conv2D(4 * channels, 3, padding="same")(x)
+    x = keras.layers.Lambda(lambda t: tf.nn.depth_to_space(t, 2))(x)
+    return keras.Model(inputs, keras.layers.Subtract()([inputs, x]))
+
+
+def unet(filters=16, depth=3, channels=3):
+    """The studio's `unet` at the bundled `old-photo` settings: two 3x3 convs and a 2x2 max-pool per level, a
+    bottleneck, 2x2 transposed convs with concatenated skips, a 1x1 conv to the channels plus the input."""
+    inputs = keras.Input(shape=(None, None, channels))
+    x = inputs
+    skips = []
+    for i in range(depth):
+        x = keras.layers.Conv2D(filters * 2**i, 3, padding="same", activation="relu")(x)
+        x = keras.layers.Conv2D(filters * 2**i, 3, padding="same", activation="relu")(x)
+        skips.append(x)
+        x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Conv2D(filters * 2**depth, 3, padding="same", activation="relu")(x)
+    x = keras.layers.Conv2D(filters * 2**depth, 3, padding="same", activation="relu")(x)
+    for i in reversed(range(depth)):
+        x = keras.layers.Conv2DTranspose(filters * 2**i, 2, strides=2, padding="same")(x)
+        x = keras.layers.Concatenate()([x, skips[i]])
+        x = keras.layers.Conv2D(filters * 2**i, 3, padding="same", activation="relu")(x)
+        x = keras.layers.Conv2D(filters * 2**i, 3, padding="same", activation="relu")(x)
+    x = keras.layers.Conv2D(channels, 1)(x)
+    return keras.Model(inputs, keras.layers.Add()([x, inputs]))
+
+
+MODELS = {"reference": reference_cnn, "ffdnet": ffdnet, "unet": unet}
+
+
 def timed(fn, warmup, reps):
     for _ in range(warmup):
         fn()
@@ -51,24 +91,25 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--height", type=int, default=576)
     parser.add_argument("--width", type=int, default=720)
+    parser.add_argument("--models", default="reference,ffdnet,unet")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
-    model = reference_cnn()
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
     x = rng.random((args.batch, args.patch, args.patch, 3), dtype=np.float32)
     y = rng.random((args.batch, args.patch, args.patch, 3), dtype=np.float32)
-    train = timed(lambda: model.train_on_batch(x, y), warmup=2, reps=args.steps)
-
     image = tf.constant(rng.random((1, args.height, args.width, 3), dtype=np.float32))
-    # model(x) runs eagerly layer by layer; a tf.function is how a Keras user restores at speed.
-    infer_fn = tf.function(lambda t: model(t, training=False))
-    infer = timed(lambda: infer_fn(image).numpy(), warmup=1, reps=args.runs)
-
-    rows = [
-        {"model": "reference", "task": "train", "medianMs": statistics.median(train), "reps": len(train)},
-        {"model": "reference", "task": "infer", "medianMs": statistics.median(infer), "reps": len(infer)},
-    ]
+    rows = []
+    for name in args.models.split(","):
+        model = MODELS[name]()
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+        reference = name == "reference"
+        train = timed(lambda: model.train_on_batch(x, y), warmup=2, reps=args.steps if reference else max(2, args.steps // 2))
+        # model(x) runs eagerly layer by layer; a tf.function is how a Keras user restores at speed.
+        infer_fn = tf.function(lambda t, m=model: m(t, training=False))
+        infer = timed(lambda: infer_fn(image).numpy(), warmup=1, reps=args.runs if reference else 2)
+        params = int(model.count_params())
+        rows.append({"model": name, "task": "train", "medianMs": statistics.median(train), "reps": len(train), "params": params})
+        rows.append({"model": name, "task": "infer", "medianMs": statistics.median(infer), "reps": len(infer), "params": params})
     sys.stdout.write(json.dumps({"tensorflow": tf.__version__, "rows": rows}) + "\n")
 
 
