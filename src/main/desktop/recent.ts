@@ -2,7 +2,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../services/files';
+import { writeFileAtomic } from '../fs-atomic';
 
 const RecentSchema = z.array(z.string()).catch([]);
 export const MAX_RECENT = 10;

@@ -3,7 +3,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../services/files';
+import { writeFileAtomic } from '../fs-atomic';
 
 export const WindowStateSchema = z.object({
   x: z.number().int().optional(),

@@ -1,7 +1,7 @@
 // The studio's services behind the contract. One instance per app (Electron window, browser-mode server,
 // CLI); each transport connection gets the same handlers.
 import { createRequire } from 'node:module';
-import type { StudioContract } from '#shared/contract';
+import type { AppCommand, StudioContract } from '#shared/contract';
 import type { EventSources, Handlers } from '#shared/rpc/server';
 import type { FolderAccess } from '../security/folder-access';
 import { defaultModelsDir, dataDir } from '../paths';
@@ -10,8 +10,6 @@ import { listFolder } from './files';
 import { importDroppedPaths, newDropFolder } from './dropped';
 import type { JobRegistry } from './jobs';
 import type { SettingsStore } from './settings';
-import type { CommandBus } from '../desktop/commands';
-import type { RecentFolders } from '../desktop/recent';
 import type { DailyLog } from './logger';
 import { createStudioJobs } from './studio-jobs';
 import { StreamJobs } from './stream-jobs';
@@ -24,10 +22,11 @@ export interface ServiceDeps {
   jobs: JobRegistry;
   /** The native folder dialog (Electron only). */
   pickFolder?: () => Promise<string | null>;
-  /** Commands from the desktop shell to the UI (menu, second launch). */
-  commands?: CommandBus;
-  /** Folders the user opened, for File › Open Recent. */
-  recent?: RecentFolders;
+  /** Commands from the desktop shell to the UI (menu, second launch); desktop/commands.ts's CommandBus. */
+  commands?: { listen(listener: (command: AppCommand) => void): () => void };
+  /** Folders the user opened, for File › Open Recent; desktop/recent.ts's RecentFolders. The services name
+   *  only what they call, so they never import the desktop shell (which depends on them). */
+  recent?: { add(dir: string): Promise<unknown> };
   log?: DailyLog;
 }
 
