@@ -17,7 +17,8 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import '@tensorflow/tfjs-backend-cpu';
 import { z } from 'zod';
-import { CARD_JSON, readCard, verifyPackage, writeDirAtomic } from '../src/main/engine/package/index';
+import { writeDirAtomic } from '../src/main/fs-atomic';
+import { CARD_JSON, readCard, verifyPackage } from '../src/main/engine/package/index';
 import { bundledModelsDir } from '../src/main/paths';
 import { HeldOutScoreSchema, ModelCardSchema, PackageIdSchema, type HeldOutScore } from '#shared/model-card';
 

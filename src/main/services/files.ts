@@ -6,7 +6,6 @@ import type { FileEntry, FolderListing } from '#shared/contract';
 import { StudioError } from '#shared/rpc/errors';
 import { isImageFileName } from '../engine/data/image';
 
-export { writeFileAtomic } from '../fs-atomic';
 
 /** The same rule as the data pipeline's: one list of image extensions for the whole studio. */
 export const isImageFile = isImageFileName;

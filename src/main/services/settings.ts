@@ -3,7 +3,7 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SettingsSchema, type Settings } from '#shared/contract';
-import { writeFileAtomic } from './files';
+import { writeFileAtomic } from '../fs-atomic';
 
 export class SettingsStore {
   private cache: Settings | null = null;

@@ -20,8 +20,8 @@ import {
   savePackage,
   slugify,
   trainingSection,
-  writeDirAtomic,
 } from '../../../src/main/engine/package/index';
+import { writeDirAtomic } from '../../../src/main/fs-atomic';
 import { train } from '../../../src/main/engine/train/index';
 import { StudioError } from '#shared/rpc/errors';
 import { ModelCardSchema } from '#shared/model-card';

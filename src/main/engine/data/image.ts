@@ -154,7 +154,6 @@ export async function encodePng(image: RgbImage): Promise<Buffer> {
     .toBuffer();
 }
 
-export { writeFileAtomic } from '../../fs-atomic';
 
 /** A short, human reason from a decode error (sharp messages can be multi-line and repetitive). */
 export function decodeFailureReason(error: unknown): string {

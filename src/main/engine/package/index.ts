@@ -30,4 +30,3 @@ export {
   writeArtifacts,
   writeNamedWeights,
 } from './model-io';
-export { writeDirAtomic, writeFileAtomic } from '../../fs-atomic';
