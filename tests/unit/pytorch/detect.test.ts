@@ -94,3 +94,23 @@ test('grayscale ESRGAN, Compact without PReLU and a missing key are refused with
   refused(broken, /^m\.pth: looks like ESRGAN but has no "model\.1\.sub\.0\.RDB2\.conv3\.0\.weight"/);
   assert.equal(tf.memory().numTensors, before, 'a build abandoned half-way frees the layers it made');
 });
+
+test('PReLU with slopes all below 1, all above 1, or mixed gives PReLU\'s output', async () => {
+  const { GraphBuilder, Weights } = await import('../../../src/main/engine/pytorch/convert');
+  const x = tf.tensor4d(random(2 * 3 * 4 * 3).map((v) => v * 20), [2, 3, 4, 3]);
+  for (const slopes of [[0.25, -0.5, 1], [1, 2.5, 1.5], [0.1, 3, -2]]) {
+    const state: StateDict = new Map([['p.weight', { dtype: 'F32', shape: [3], data: new Float32Array(slopes) }]]);
+    const g = new GraphBuilder(new Weights('p.pth', state, 'test'));
+    const model = g.make('prelu', (input) => g.prelu(input, 'p', 'act'));
+    try {
+      const classes = model.layers.map((l) => l.getClassName());
+      const got = tf.tidy(() => (model.predict(x) as tf.Tensor).arraySync()) as number[][][][];
+      const want = tf.tidy(() => tf.prelu(x, tf.tensor4d(slopes, [1, 1, 1, 3])).arraySync()) as number[][][][];
+      assert.deepEqual(got.flat(3).map((v) => Math.round(v * 1e5)), want.flat(3).map((v) => Math.round(v * 1e5)), `${slopes} (${classes.join(', ')})`);
+      assert.ok(slopes.some((a) => a < 1) && slopes.some((a) => a > 1) ? classes.includes('PReLU') : !classes.includes('PReLU'), classes.join(', '));
+    } finally {
+      model.dispose();
+    }
+  }
+  x.dispose();
+});
