@@ -38,8 +38,12 @@ export const SettingsSchema = z.object({
   backend: BackendPreferenceSchema.default('auto'),
   /** 0 lets the engine choose. */
   threads: z.number().int().min(0).max(64).default(0),
-  /** Tile edge in pixels for restoring large photos; 0 chooses from available memory. */
-  tileSize: z.number().int().min(0).max(8192).default(0),
+  /** Tile edge in pixels for restoring large photos; 0 chooses from available memory. Restore takes 64 to 8192. */
+  tileSize: z
+    .number()
+    .int()
+    .refine((v) => v === 0 || (v >= 64 && v <= 8192), { message: 'A tile is 0 (automatic) or 64 to 8192 pixels' })
+    .default(0),
   outputFormat: z.enum(['keep', 'png', 'jpeg', 'webp']).default('keep'),
   quality: z.number().int().min(1).max(100).default(92),
   /** null: the default folder inside the app's data folder. */

@@ -255,6 +255,37 @@ test('Fix faded tones runs the tone stage after the model: the faded photo is re
   assert.ok(toned > plain + 40, `the tone stage stretches the washed-out range: ${plain} without, ${toned} with`);
 });
 
+test('the tile size in Settings is what Restore asks for; a tile the engine cannot take is refused in words', async () => {
+  await page.getByTestId('nav-settings').click();
+  const tile = page.getByTestId('setting-tile');
+  await tile.fill('32');
+  await tile.dispatchEvent('change');
+  await page.locator('[role=alert]').waitFor();
+  assert.match((await page.locator('[role=alert]').textContent()) ?? '', /0 \(automatic\) or 64 to 8192 pixels/);
+  await tile.fill('128');
+  await tile.dispatchEvent('change');
+  await page.waitForFunction(() => !document.querySelector('[role=alert]'));
+  const sent: string[] = [];
+  page.on('websocket', (ws) => ws.on('framesent', (frame) => typeof frame.payload === 'string' && sent.push(frame.payload)));
+  // The socket is already open: watch frames through a reload so the listener sees them.
+  await page.reload();
+  await page.getByTestId('nav-restore').click();
+  await page.getByTestId('view-restore').waitFor();
+  await page.getByTestId('restore-open').click();
+  await browseTo(page, photos);
+  await page.getByTestId('folder-open').click();
+  await page.getByTestId('restore-model').selectOption('tiny');
+  await page.getByTestId('restore-start').click();
+  await page.getByTestId('restore-summary').waitFor({ timeout: 120_000 });
+  const start = sent.find((f) => f.includes('restore.start'));
+  assert.ok(start, 'restore.start was sent');
+  assert.match(start, /"tile":128/);
+  await page.getByTestId('nav-settings').click();
+  await tile.fill('0');
+  await tile.dispatchEvent('change');
+  await page.getByTestId('nav-restore').click();
+});
+
 test('no page errors', () => {
   // A broken photo's thumbnail fails to load (415); that is the only error the page may show.
   assert.deepEqual(errors.filter((e) => !/status of 415/.test(e)), []);

@@ -23,8 +23,9 @@ export const useRestoreStore = defineStore('restore', () => {
   const models = ref<ModelListItem[]>([]);
   /** The first list has arrived (the engine answers it once it has started, a few seconds on native). */
   const modelsLoaded = ref(false);
-  // tone: strength of the automatic tone and colour stage after the model (0 = off).
-  const options = reactive({ model: '', format: 'keep' as 'keep' | 'png' | 'jpeg' | 'webp', quality: 92, recursive: false, tone: 0 });
+  // tone: strength of the automatic tone and colour stage after the model (0 = off); tile: Settings' tile
+  // size (0 = the engine chooses from the memory it has).
+  const options = reactive({ model: '', format: 'keep' as 'keep' | 'png' | 'jpeg' | 'webp', quality: 92, recursive: false, tone: 0, tile: 0 });
   const job = ref<Job | null>(null);
   const events = ref<RestoreEvent[]>([]);
   const error = ref<string | null>(null);
@@ -109,6 +110,7 @@ export const useRestoreStore = defineStore('restore', () => {
         quality: options.quality,
         retryFailed,
         ...(options.tone > 0 ? { tone: options.tone } : {}),
+        ...(options.tile > 0 ? { tile: options.tile } : {}),
         // Each model's results in a folder of their own: a second model never overwrites the first's.
         out: restoredFolderFor(folder.value!, options.model || DEFAULT_RESTORE_MODEL),
         ...(options.model ? { model: options.model } : {}),
