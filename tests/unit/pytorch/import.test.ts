@@ -140,7 +140,7 @@ test('the licence a user fills in is saved on the card, kept by a rename, and cl
   assert.equal((await renameModel({ id: result.id, name: 'Licensed 4x', license: null, modelsDir })).license, null);
 });
 
-test('studio models import FILE.pth --json prints the one-line result with the new id (real process)', async () => {
+test('studio models import FILE.pth --json prints the one-line result with the new id; show prints the source, scale and licence (real processes)', async () => {
   const run = await runCli(['models', 'import', join(FIXTURES, 'bsrgan-x2.pth'), '--backend', 'cpu', '--json'], { STUDIO_HOME: home });
   assert.equal(run.status, 0, run.stderr);
   const lines = jsonLines(run.stdout);
@@ -150,4 +150,10 @@ test('studio models import FILE.pth --json prints the one-line result with the n
   assert.equal(row.arch, 'esrgan');
   assert.equal(row.kind, 'pytorch');
   assert.equal(row.path, join(home, 'models', 'bsrgan-x2'));
+  await renameModel({ id: 'bsrgan-x2', name: 'bsrgan-x2', license: 'CC BY-NC 4.0', modelsDir });
+  const show = await runCli(['models', 'show', 'bsrgan-x2', '--backend', 'cpu'], { STUDIO_HOME: home });
+  assert.equal(show.status, 0, show.stderr);
+  assert.match(show.stdout, /imported from bsrgan-x2\.pth \(pth, esrgan 2x\) sha256 [0-9a-f]{64}/);
+  assert.match(show.stdout, /scale {9}2x/);
+  assert.match(show.stdout, /licence {7}CC BY-NC 4\.0 — does not allow commercial use/);
 });

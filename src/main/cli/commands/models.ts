@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { CliCommand, CliIO } from '../command';
 import { StudioError } from '#shared/rpc/errors';
 import type { ModelCard } from '#shared/model-card';
+import { isNonCommercial } from '#shared/license';
 import { dataDir } from '../../paths';
 import { SettingsStore } from '../../services/settings';
 import { EngineHost, inProcessLauncher } from '../../services/engine-host';
@@ -47,6 +48,11 @@ function printCard(card: ModelCard, path: string, io: CliIO): void {
   io.out(`  architecture  ${card.architecture.id}${hyper ? ` (${hyper})` : ''}`);
   io.out(`  parameters    ${formatCount(card.params)}${card.macsPerPixel !== null ? ` · ${formatCount(Math.round(card.macsPerPixel))} MACs/pixel` : ''}`);
   io.out(`  source        ${card.source} · created ${card.createdAt}`);
+  if (card.imported) {
+    io.out(`  imported from ${card.imported.file} (${card.imported.format}, ${card.imported.architecture} ${card.imported.scale}x) sha256 ${card.imported.sha256}`);
+  }
+  if (card.scale && card.scale > 1) io.out(`  scale         ${card.scale}x (the result is ${card.scale} times the photo's width and height)`);
+  if (card.license !== undefined) io.out(`  licence       ${card.license ?? 'not filled in'}${isNonCommercial(card.license) ? ' — does not allow commercial use' : ''}`);
   if (card.restores.preset || card.restores.description) {
     io.out(`  restores      ${[card.restores.preset, card.restores.description].filter(Boolean).join(' — ')}`);
   }
