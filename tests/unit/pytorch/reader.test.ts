@@ -62,6 +62,20 @@ test('a legacy .pth whose object pickle imports a module function is refused', a
   await rejects(readWeightsFile(path), 'BAD_INPUT', /^old\.pth: refuses to load: the file asks to run "builtins\.eval"/);
 });
 
+test('a checkpoint\'s bookkeeping (argparse.Namespace, numpy scalars) is kept as a name, never built', () => {
+  // {"args": Namespace(lr=...), "best": numpy scalar, "params": {}} the way pickle writes them.
+  const pickle = bytes(
+    [0x80, 0x02, 0x7d, 0x28, 0x8c, 4], 'args', 'cargparse\nNamespace\n', [0x29, 0x81, 0x7d, 0x8c, 2], 'lr',
+    [0x47, 0x3f, 0x1a, 0x36, 0xe2, 0xeb, 0x1c, 0x43, 0x2d, 0x73, 0x62, 0x8c, 4], 'best',
+    'cnumpy.core.multiarray\nscalar\n', [0x8c, 1], 'x', [0x85, 0x52, 0x8c, 6], 'params', [0x7d, 0x75, 0x2e],
+  );
+  const { value } = unpickle(pickle, { file: 'ckpt.pth' });
+  const map = (value as unknown as { map: Map<string, unknown> }).map;
+  assert.deepEqual(map.get('args'), { kind: 'object', of: 'argparse.Namespace' });
+  assert.deepEqual(map.get('best'), { kind: 'object', of: 'numpy.core.multiarray.scalar' });
+  assert.ok(map.has('params'));
+});
+
 test('a whole pickled model (a class from the author\'s code) is refused with the advice to save its state dict', async () => {
   const pickle = bytes([0x80, 0x02], 'c__main__\nRRDBNet\n', [0x29, 0x81, 0x2e]);
   const path = await put('whole-model.pth', zipSync({ 'archive/data.pkl': pickle }));

@@ -60,7 +60,20 @@ export type PyValue =
   | StorageRef
   | TensorRef
   | Set<unknown>
-  | { kind: 'object'; of: string };
+  | InertObject;
+
+/** A training checkpoint's bookkeeping object (arguments, a numpy scalar), kept as a name only. */
+export interface InertObject {
+  kind: 'object';
+  of: string;
+}
+
+/**
+ * Classes training scripts pickle next to the weights (their arguments, best scores as numpy scalars). They
+ * are never constructed: "calling" one gives an InertObject, and their state is dropped. A file holding
+ * them still loads its weights.
+ */
+const INERT = ['argparse.Namespace', 'numpy.core.multiarray.scalar', 'numpy._core.multiarray.scalar', 'numpy.dtype', '_codecs.encode'];
 
 export const STORAGE_TYPES = [
   'FloatStorage',
@@ -90,6 +103,7 @@ const ALLOWED = new Map<string, ((args: PyValue[], file: string) => PyValue) | n
   ['torch.Tensor', null],
   ['torch.nn.parameter.Parameter', null],
   ...STORAGE_TYPES.map((t) => [`torch.${t}`, null] as const),
+  ...INERT.map((name) => [name, (): InertObject => ({ kind: 'object', of: name })] as const),
 ]);
 
 function asInt(value: PyValue, what: string, file: string): number {
