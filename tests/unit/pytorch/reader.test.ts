@@ -202,3 +202,25 @@ test('damaged files fail with the studio\'s sentences, never a crash: every cut 
     }
   }
 });
+
+test('views and protocols: a transposed tensor, an fp16 view at an offset, a Parameter, bf16 and fp64 (zip at pickle protocol 4, legacy at 5)', async () => {
+  const manifest = JSON.parse(await readFile(join(FIXTURES, 'manifest.json'), 'utf8')) as {
+    views: { files: string[]; values: string; tensors: Record<string, { shape: number[]; dtype: string }> };
+  };
+  const raw = await readFile(join(FIXTURES, manifest.views.values));
+  const expected = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  const dtypes: Record<string, string> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16', float64: 'F64' };
+  for (const file of manifest.views.files) {
+    const { state } = await readWeightsFile(join(FIXTURES, file));
+    assert.deepEqual([...state.keys()], Object.keys(manifest.views.tensors), file);
+    let at = 0;
+    for (const [key, want] of Object.entries(manifest.views.tensors)) {
+      const t = state.get(key)!;
+      assert.deepEqual(t.shape, want.shape, `${file} ${key}`);
+      assert.equal(t.dtype, dtypes[want.dtype], `${file} ${key}`);
+      assert.deepEqual([...t.data], [...expected.subarray(at, at + t.data.length)], `${file} ${key}`);
+      at += t.data.length;
+    }
+    assert.equal(at, expected.length);
+  }
+});

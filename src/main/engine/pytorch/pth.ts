@@ -109,9 +109,12 @@ export function readTorchZip(file: string, bytes: Uint8Array): TorchObject {
   return materialise(file, value, '');
 }
 
-/** True when the bytes start like a legacy torch.save file (a protocol-2 pickle of a LONG1). */
+/**
+ * True when the bytes start like a legacy torch.save file: a binary pickle (protocol 2 by default, up to 5
+ * with pickle_protocol=…). readLegacyPth then checks PyTorch's magic number.
+ */
 export function looksLikeLegacyPth(head: Uint8Array): boolean {
-  return head.length >= 4 && head[0] === 0x80 && head[1] === 0x02 && head[2] === 0x8a && head[3] === 0x0a;
+  return head.length >= 4 && head[0] === 0x80 && head[1]! >= 2 && head[1]! <= 5;
 }
 
 export function readLegacyPth(file: string, bytes: Uint8Array): TorchObject {
