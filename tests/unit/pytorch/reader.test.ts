@@ -82,6 +82,14 @@ test('a whole pickled model (a class from the author\'s code) is refused with th
   await rejects(readWeightsFile(path), 'BAD_INPUT', /whole-model\.pth: refuses to load: the file asks to run "__main__\.RRDBNet".*save model\.state_dict\(\) instead/);
 });
 
+test('a TorchScript archive (torch.jit.save) is refused as holding code, not weights', async () => {
+  const path = await put(
+    'scripted.pt',
+    zipSync({ 'scripted/data.pkl': OS_SYSTEM, 'scripted/constants.pkl': bytes([0x80, 0x02, 0x29, 0x2e]), 'scripted/code/__torch__.py': enc.encode('def forward(self, x): ...') }),
+  );
+  await rejects(readWeightsFile(path), 'MODEL_INVALID', /^scripted\.pt: is a TorchScript model \(torch\.jit\.save\), which holds code/);
+});
+
 test('truncated files are refused with sentences naming them', async () => {
   for (const name of ['compact-x1.safetensors', 'realesrgan-x4.pth', 'compact-x2-fp16-legacy.pth']) {
     const full = new Uint8Array(await readFile(join(FIXTURES, name)));

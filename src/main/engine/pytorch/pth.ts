@@ -86,6 +86,13 @@ export function readTorchZip(file: string, bytes: Uint8Array): TorchObject {
   const record = torchZipRecord(Object.keys(entries));
   if (!record) throw new StudioError('MODEL_INVALID', `${file}: is a zip but holds no data.pkl, so it is not a PyTorch file.`);
   const prefix = record.slice(0, -'data.pkl'.length);
+  // torch.jit.save archives hold Python code (code/) and a pickle of the scripted module, not a state dict.
+  if (entries[`${prefix}constants.pkl`] || Object.keys(entries).some((n) => n.startsWith(`${prefix}code/`))) {
+    throw new StudioError(
+      'MODEL_INVALID',
+      `${file}: is a TorchScript model (torch.jit.save), which holds code; the studio imports state dicts (torch.save(model.state_dict(), …)).`,
+    );
+  }
   const order = entries[`${prefix}byteorder`];
   if (order && new TextDecoder().decode(order).trim() === 'big') {
     throw new StudioError('MODEL_INVALID', `${file}: was saved on a big-endian machine, which the studio does not read.`);
