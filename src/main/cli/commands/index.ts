@@ -9,5 +9,7 @@ import { triageCommand } from './triage';
 import { trainCommand } from './train';
 import { evaluateCommand } from './evaluate';
 import { modelsCommand } from './models';
+import { queueCommand } from './queue';
+import { workerCommand } from './worker';
 
-export const commands: CliCommand[] = [infoCommand, serveCommand, datasetCommand, synthCommand, restoreCommand, triageCommand, trainCommand, evaluateCommand, modelsCommand];
+export const commands: CliCommand[] = [infoCommand, serveCommand, datasetCommand, synthCommand, restoreCommand, triageCommand, trainCommand, evaluateCommand, modelsCommand, queueCommand, workerCommand];

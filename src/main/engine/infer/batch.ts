@@ -126,7 +126,7 @@ export interface RestoreSummary {
   files: FileOutcome[];
 }
 
-interface PlannedFile {
+export interface PlannedFile {
   input: string;
   file: string;
   outputRel: string;
@@ -286,7 +286,7 @@ async function removeStaleTemps(dir: string, inputRoot: string, outRoot: string)
 }
 
 /** Output paths for the inputs; names that would collide (a.jpg and a.png both to a.png) get the input's extension. */
-function planOutputs(root: string, out: string, inputs: string[], format: FormatChoice): PlannedFile[] {
+export function planOutputs(root: string, out: string, inputs: string[], format: FormatChoice): PlannedFile[] {
   const taken = new Set<string>();
   const planned: PlannedFile[] = [];
   for (const input of inputs) {
@@ -307,7 +307,7 @@ function planOutputs(root: string, out: string, inputs: string[], format: Format
   return planned;
 }
 
-function failureReason(error: unknown, size: number): string {
+export function failureReason(error: unknown, size: number): string {
   if (size === 0) return 'empty file (0 bytes)';
   if (isOutOfMemory(error)) return error instanceof Error ? error.message : 'ran out of memory';
   return decodeFailureReason(error);

@@ -1,0 +1,137 @@
+// What a `studio worker` does with one job: the same steps as `studio restore` for one planned file (readPhoto
+// → restorePhoto → encode → atomic write), with a marker beside the outputs so a retried job never writes a
+// finished photo twice. Bad input fails for good (UnrecoverableError); a broken model or backend does not.
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { UnrecoverableError } from 'bullmq';
+import { isAbortError, StudioError } from '#shared/rpc/errors';
+import { isAtomicTempName, writeFileAtomic } from '../fs-atomic';
+import { decodeFailureReason } from '../engine/data/image';
+import { failureReason } from '../engine/infer/batch';
+import { loadRestoreModel, type ModelLookup, type RestoreModel } from '../engine/infer/model';
+import { DEFAULT_QUALITY, outputFormatFor, readPhoto, type FormatChoice } from '../engine/infer/photo';
+import { restorePhoto } from '../engine/infer/restore-image';
+import { jobSettings, MARKER_DIR, restoreJobSchema, type RestoreJob } from './jobs';
+
+export interface JobResult {
+  output: string;
+  /** True when the output was already there from an earlier attempt with the same settings. */
+  alreadyDone: boolean;
+  megapixels: number;
+  seconds: number;
+}
+
+interface Marker {
+  state: 'writing' | 'done';
+  settings: string;
+  outputSize?: number;
+}
+
+/** Models by --model value, loaded once per worker. */
+export class ModelCache {
+  private readonly loaded = new Map<string, Promise<RestoreModel>>();
+  constructor(private readonly lookup: ModelLookup = {}) {}
+
+  get(spec: string): Promise<RestoreModel> {
+    let model = this.loaded.get(spec);
+    if (!model) {
+      model = loadRestoreModel(spec, this.lookup);
+      model.catch(() => this.loaded.delete(spec));
+      this.loaded.set(spec, model);
+    }
+    return model;
+  }
+
+  async dispose(): Promise<void> {
+    for (const model of this.loaded.values()) (await model.catch(() => null))?.dispose();
+    this.loaded.clear();
+  }
+}
+
+function markerPath(job: RestoreJob, id: string): string {
+  return join(job.out, MARKER_DIR, `${id}.json`);
+}
+
+async function readMarker(path: string): Promise<Marker | null> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Marker;
+  } catch {
+    return null;
+  }
+}
+
+/** Temporaries of this output left by a worker killed mid-write (the job is ours now, so they are stale). */
+async function removeStaleTemps(output: string): Promise<void> {
+  const prefix = `.${basename(output)}.`;
+  const entries = await readdir(dirname(output)).catch(() => []);
+  for (const name of entries) {
+    if (name.startsWith(prefix) && isAtomicTempName(name)) await unlink(join(dirname(output), name)).catch(() => {});
+  }
+}
+
+/** Parses a job's data; a job that is not ours (or from another version) fails for good. */
+export function parseJob(data: unknown): RestoreJob {
+  const parsed = restoreJobSchema.safeParse(data);
+  if (!parsed.success) throw new UnrecoverableError(`the job is not a restore job this worker understands (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  return parsed.data;
+}
+
+/** Restores one job's photo into its output folder. Throws UnrecoverableError with a sentence for bad input. */
+export async function processRestoreJob(
+  id: string,
+  data: unknown,
+  models: ModelCache,
+  onProgress: (fraction: number) => void = () => {},
+): Promise<JobResult> {
+  const started = Date.now();
+  const job = parseJob(data);
+  const model = await models.get(job.model);
+  if (model.fingerprint !== job.fingerprint) {
+    throw new UnrecoverableError(
+      `the model "${job.model}" on this worker (fingerprint ${model.fingerprint}) is not the one the job was queued with (${job.fingerprint}); install the same model package on every worker`,
+    );
+  }
+  const input = join(job.root, job.file);
+  const output = join(job.out, job.output);
+  const marker = markerPath(job, id);
+  const settings = jobSettings(job);
+  const previous = await readMarker(marker);
+  const existing = await stat(output).catch(() => null);
+  if (previous?.state === 'done' && previous.settings === settings && existing?.isFile() && existing.size === previous.outputSize) {
+    return { output, alreadyDone: true, megapixels: 0, seconds: 0 };
+  }
+  // Never replace a file no worker wrote for this job (an --out folder holding other photos).
+  if (existing && !previous) {
+    throw new UnrecoverableError(`${job.output} already exists in the output folder and was not written by a restore; it is left alone (choose an empty output folder)`);
+  }
+  await removeStaleTemps(output);
+
+  const size = (await stat(input).catch(() => null))?.size ?? 0;
+  let photo;
+  try {
+    photo = await readPhoto(input);
+  } catch (error) {
+    throw new UnrecoverableError(failureReason(error, size));
+  }
+  const format = outputFormatFor(job.file, job.format as FormatChoice);
+  let result;
+  try {
+    result = await restorePhoto(model, photo, format, { onProgress });
+  } catch (error) {
+    if (isAbortError(error)) throw error;
+    if (error instanceof StudioError && (error.code === 'MODEL_INVALID' || error.code === 'BACKEND_UNAVAILABLE')) throw error;
+    throw new UnrecoverableError(failureReason(error, size));
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await result.restored.encode(job.quality ?? DEFAULT_QUALITY);
+  } catch (error) {
+    throw new UnrecoverableError(`cannot be written as ${format.toUpperCase()}: ${decodeFailureReason(error)}`);
+  }
+  await mkdir(dirname(marker), { recursive: true });
+  await writeFileAtomic(marker, JSON.stringify({ state: 'writing', settings } satisfies Marker));
+  await mkdir(dirname(output), { recursive: true });
+  await writeFileAtomic(output, bytes);
+  await writeFileAtomic(marker, JSON.stringify({ state: 'done', settings, outputSize: bytes.length } satisfies Marker));
+  return { output, alreadyDone: false, megapixels: (photo.width * photo.height) / 1e6, seconds: (Date.now() - started) / 1000 };
+}
