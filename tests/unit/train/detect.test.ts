@@ -50,6 +50,8 @@ test('the damage detector outputs a probability map the size of the photo, at an
       assert.deepEqual(out.shape, [1, 37, 29, 3]);
       const values = out.dataSync();
       assert.ok(values.every((v) => v > 0 && v < 1), 'sigmoid output');
+      const mean = Array.from(values).reduce((a, b) => a + b, 0) / values.length;
+      assert.ok(mean < 0.05, `an untrained detector starts near the prior (about 1% damaged), not at 0.5: mean ${mean.toFixed(3)}`);
     });
   } finally {
     model.dispose();

@@ -11,6 +11,8 @@ export interface ConvOptions {
   padding?: 'same' | 'valid';
   name?: string;
   useBias?: boolean;
+  /** Starting value of every bias (default 0). */
+  biasInit?: number;
 }
 
 export function asSym(x: unknown): Sym {
@@ -28,6 +30,7 @@ export function conv(x: Sym, filters: number, kernelSize: number, options: ConvO
         activation: (options.activation ?? 'linear') as ActivationIdentifier,
         useBias: options.useBias ?? true,
         kernelInitializer: 'glorotUniform',
+        ...(options.biasInit ? { biasInitializer: tfl.initializers.constant({ value: options.biasInit }) } : {}),
         name: options.name,
       })
       .apply(x),

@@ -32,6 +32,8 @@ export const unet = defineArchitecture({
  * scratches, dust, cracks and other defects (a per-pixel probability, repeated in the three channels; see
  * data/target.ts). Its receptive field (about 2^depth × 10 px) sees a scratch against its surroundings.
  */
+const DAMAGE_PRIOR_LOGIT = Math.log(0.01 / 0.99);
+
 export const damageUnet = defineArchitecture({
   id: 'damage-unet',
   name: 'Damage detector (U-Net)',
@@ -41,14 +43,16 @@ export const damageUnet = defineArchitecture({
   padsInternally: true,
   hyperParams: SHARED_PARAMS,
   requiredMultiple: (h) => 2 ** num(h, 'depth'),
-  build: (hyper, shape) => buildUnet(hyper, shape, { residual: false, outputActivation: 'sigmoid' }),
+  // The output starts at the prior (about 1% of pixels damaged, sigmoid(-4.6)) rather than 0.5 everywhere,
+  // so the first steps are not spent unlearning a flood of false alarms (the RetinaNet initialisation).
+  build: (hyper, shape) => buildUnet(hyper, shape, { residual: false, outputActivation: 'sigmoid', outputBias: DAMAGE_PRIOR_LOGIT }),
 });
 
 /** The U-Net graph; `outputActivation` 'sigmoid' makes it a per-pixel probability map (damage detection). */
 export function buildUnet(
-hyper: HyperParams,
-{ channels, height, width, name }: Required<BuildOptions>,
-head: { residual: boolean; outputActivation: 'linear' | 'sigmoid' },
+  hyper: HyperParams,
+  { channels, height, width, name }: Required<BuildOptions>,
+  head: { residual: boolean; outputActivation: 'linear' | 'sigmoid'; outputBias?: number },
 ): tfl.LayersModel {
   const f = num(hyper, 'filters');
   const depth = num(hyper, 'depth');
@@ -74,7 +78,7 @@ head: { residual: boolean; outputActivation: 'linear' | 'sigmoid' },
     x = conv(x, f * 2 ** i, k, { ...o, name: `dec${i + 1}_conv1` });
     x = conv(x, f * 2 ** i, k, { ...o, name: `dec${i + 1}_conv2` });
   }
-  x = conv(x, channels, 1, { name: 'output_conv', activation: head.outputActivation });
+  x = conv(x, channels, 1, { name: 'output_conv', activation: head.outputActivation, biasInit: head.outputBias });
   if (head.residual) x = add([x, x0], 'residual');
   return tfl.model({ inputs: input, outputs: cropToRef(x, input), name });
 }
