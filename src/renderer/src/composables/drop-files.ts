@@ -10,6 +10,7 @@ import type { DropRejection } from '#shared/contract';
 import { api, connection } from '../api';
 import { electronBridge } from '../api/transports';
 import { describeError } from './errors';
+import { carriesFiles, useDragState } from './drag-state';
 
 interface DroppedFile {
   file: File;
@@ -18,10 +19,6 @@ interface DroppedFile {
 }
 
 const FOLDERS_IN_BROWSER = "Folders can't be dropped in the browser; use Open folder…";
-
-function carriesFiles(event: DragEvent): boolean {
-  return !!event.dataTransfer && Array.from(event.dataTransfer.types).includes('Files');
-}
 
 /** The dropped files, read while the drop event runs (the DataTransfer is emptied afterwards). */
 function droppedFiles(data: DataTransfer): DroppedFile[] {
@@ -40,8 +37,6 @@ function plural(n: number, word: string): string {
 }
 
 export function useDropFiles(open: (dir: string) => Promise<void> | void) {
-  /** Files are being dragged over the view: show the overlay. */
-  const dragging = ref(false);
   /** "Copying 3 of 12…" while a drop is imported. */
   const progress = ref<string | null>(null);
   /** What the last drop did ("3 photos copied to …"). */
@@ -51,30 +46,11 @@ export function useDropFiles(open: (dir: string) => Promise<void> | void) {
   /** Why the last drop failed as a whole. */
   const error = ref<string | null>(null);
   const busy = ref(false);
-  let depth = 0;
+  /** Files are being dragged over the view: show the overlay (no drops while one is imported). */
+  const { dragging, dragenter, dragover, dragleave, take, reset } = useDragState(() => !busy.value);
 
-  function dragenter(event: DragEvent): void {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    depth++;
-    dragging.value = true;
-  }
-  function dragover(event: DragEvent): void {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    event.dataTransfer!.dropEffect = busy.value ? 'none' : 'copy';
-  }
-  function dragleave(event: DragEvent): void {
-    if (!carriesFiles(event)) return;
-    depth = Math.max(0, depth - 1);
-    if (depth === 0) dragging.value = false;
-  }
   function drop(event: DragEvent): void {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    event.stopPropagation();
-    depth = 0;
-    dragging.value = false;
+    if (!take(event)) return;
     const files = droppedFiles(event.dataTransfer!);
     if (files.length) void importFiles(files);
   }
@@ -84,10 +60,7 @@ export function useDropFiles(open: (dir: string) => Promise<void> | void) {
     if (!carriesFiles(event)) return;
     event.preventDefault();
     if (event.type === 'dragover') event.dataTransfer!.dropEffect = 'none';
-    if (event.type === 'drop') {
-      depth = 0;
-      dragging.value = false;
-    }
+    if (event.type === 'drop') reset();
   }
   onMounted(() => {
     window.addEventListener('dragover', guardWindow);

@@ -4,13 +4,10 @@
 import { ref } from 'vue';
 import { connection } from '../api';
 import { electronBridge } from '../api/transports';
+import { useDragState } from './drag-state';
 
 /** What the Models view's import accepts (the file picker and drops). */
 export const MODEL_FILE_EXTENSIONS = ['.zip', '.h5', '.hdf5', '.keras', '.pth', '.pt', '.safetensors', 'model.json'];
-
-function carriesFiles(event: DragEvent): boolean {
-  return !!event.dataTransfer && Array.from(event.dataTransfer.types).includes('Files');
-}
 
 function accepted(name: string): boolean {
   const lower = name.toLowerCase();
@@ -18,33 +15,12 @@ function accepted(name: string): boolean {
 }
 
 export function useDropModelFiles(importFrom: (path: string) => Promise<void>) {
-  const dragging = ref(false);
+  const { dragging, dragenter, dragover, dragleave, take } = useDragState();
   /** Why the last drop imported nothing (a sentence naming the file). */
   const error = ref<string | null>(null);
-  let depth = 0;
 
-  function dragenter(event: DragEvent): void {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    depth++;
-    dragging.value = true;
-  }
-  function dragover(event: DragEvent): void {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    event.dataTransfer!.dropEffect = 'copy';
-  }
-  function dragleave(event: DragEvent): void {
-    if (!carriesFiles(event)) return;
-    depth = Math.max(0, depth - 1);
-    if (depth === 0) dragging.value = false;
-  }
   async function drop(event: DragEvent): Promise<void> {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    event.stopPropagation();
-    depth = 0;
-    dragging.value = false;
+    if (!take(event)) return;
     error.value = null;
     const files = Array.from(event.dataTransfer!.files);
     if (files.length === 0) return;
