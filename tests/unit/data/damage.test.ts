@@ -55,6 +55,20 @@ for (const step of DEFECTS) {
   });
 }
 
+test('the mask says how visibly a defect changed each pixel: a faint speck is marked faintly, not as damage', async () => {
+  const clean = grey();
+  const { image, damage } = await synthesize(clean, { op: 'specks', count: 400, opacity: [0.05, 1] }, 5);
+  let faint = 0;
+  for (let p = 0; p < damage.length; p++) {
+    let change = 0;
+    for (let c = 0; c < 3; c++) change = Math.max(change, Math.abs(image.data[p * 3 + c]! - 0.5));
+    // A change of 0.12 or more (about 30 grey levels) is full damage; below it the mark is in proportion.
+    assert.ok(Math.abs(damage[p]! - Math.min(1, change / 0.12)) < 1e-5, `pixel ${p}: change ${change}, mark ${damage[p]}`);
+    if (damage[p]! > 0 && damage[p]! < 0.5) faint++;
+  }
+  assert.ok(faint > 10, `faint specks are marked faintly: ${faint} px`);
+});
+
 test('noise, blur, tone and JPEG change the photo but mark no damage', async () => {
   const clean = fromUint8(smoothPixels(S, S, 3), S, S);
   const recipe: DegradationStep = {
@@ -102,9 +116,11 @@ const { dir, cleanup } = await tempDir('studio-damage-');
 after(() => cleanup());
 const cleanDir = join(dir, 'clean-only');
 await cleanFolder(cleanDir, 4, 96, 21);
+const greyDir = join(dir, 'grey');
+for (let i = 0; i < 3; i++) await writeRaw(join(greyDir, `grey${i}.png`), Buffer.alloc(96 * 96 * 3, 128), 96, 96);
 
 test('the sampler serves the damage map as the target, in all three channels, aligned with the input', async () => {
-  const items = (await openDataset(cleanDir)).items;
+  const items = (await openDataset(greyDir)).items;
   const sampler = new StreamingPatchSampler({
     items,
     recipe: { op: 'dust', count: 400, opacity: [1, 1] },
@@ -121,12 +137,11 @@ test('the sampler serves the damage map as the target, in all three channels, al
       const m = batch.clean[i]!;
       assert.ok(m === batch.clean[i + 1] && m === batch.clean[i + 2], 'the same map in every channel');
       assert.ok(m >= 0 && m <= 1);
-      // Dust at full opacity paints near-black or near-white: where the map says 1, the input is extreme.
-      if (m === 1) {
-        marked++;
-        const v = batch.degraded[i]!;
-        assert.ok(v <= 0.16 || v >= 0.84, `a fully covered pixel shows the dust's tone, got ${v}`);
-      }
+      // On a flat grey photo the map is exactly how far the dust moved the input (full at 0.12): the same
+      // pixel in both, through crops, flips and rotations.
+      const change = Math.abs(batch.degraded[i]! - 128 / 255);
+      assert.ok(Math.abs(m - Math.min(1, change / 0.12)) < 1e-4, `map ${m} where the input moved by ${change}`);
+      if (m === 1) marked++;
     }
     assert.ok(marked > 0, 'some dust in the batch');
   } finally {

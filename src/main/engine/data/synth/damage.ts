@@ -1,7 +1,7 @@
 // Physical damage of prints and negatives: scratches, dust and specks, cracks, hairs and worn edges.
 // Each op paints a coverage mask and blends a tone through it; given a `damage` buffer (one float per pixel,
-// 0..1) it also records that coverage there (max-combined), so synthesis knows where every defect is and
-// a detector can be trained on it. Other ops never move pixels, so the mask stays aligned through the chain.
+// 0..1) it also records there how visibly the defect changed the pixel (max-combined), so synthesis knows
+// where every defect is and a detector can be trained on it. Other ops never move pixels, so the mask stays aligned through the chain.
 import type { Rng } from '../rng';
 import type { RgbImage } from '../image';
 
@@ -32,14 +32,24 @@ function stampDisc(mask: Float32Array, w: number, h: number, cx: number, cy: num
   }
 }
 
-/** Blends `tone` (per-pixel grey level) into the image through the mask, and marks the mask in `damage`. */
+/** A change of this much (0..1 scale, largest channel) marks a pixel fully damaged; smaller changes mark it
+ *  in proportion. A faint speck on a background of its own tone changes nothing a viewer (or a detector)
+ *  could see, so it must not be labelled as damage: labels of invisible defects teach the detector noise. */
+const VISIBLE_CHANGE = 0.12;
+
+/** Blends `tone` (per-pixel grey level) into the image through the mask, and marks in `damage` how visibly
+ *  each pixel changed (coverage times contrast, see VISIBLE_CHANGE). */
 function composite(image: RgbImage, mask: Float32Array, tone: Float32Array, damage?: Float32Array): void {
   const d = image.data;
   for (let p = 0, i = 0; p < mask.length; p++, i += 3) {
     const a = mask[p]!;
     if (a <= 0) continue;
-    if (damage && a > damage[p]!) damage[p] = a;
     const t = tone[p]!;
+    if (damage) {
+      const contrast = Math.max(Math.abs(t - d[i]!), Math.abs(t - d[i + 1]!), Math.abs(t - d[i + 2]!));
+      const visible = Math.min(1, (a * contrast) / VISIBLE_CHANGE);
+      if (visible > damage[p]!) damage[p] = visible;
+    }
     d[i] = d[i]! * (1 - a) + t * a;
     d[i + 1] = d[i + 1]! * (1 - a) + t * a;
     d[i + 2] = d[i + 2]! * (1 - a) + t * a;
