@@ -60,6 +60,8 @@ Each finished photo is one line on stderr ("done <file> → <output>" or "FAILED
     const models = new ModelCache(modelsDir ? { modelsDir } : {});
     const connection = await connectRedis(url, { persistent: true });
     connection.on('error', () => {}); // reconnects; BullMQ reports lasting trouble itself
+    // Stored on every job this worker takes (BullMQ's processedBy), so status and tests can tell who has what.
+    const name = `${hostname()}:${process.pid}`;
 
     const worker = new Worker<RestoreJob, JobResult>(
       QUEUE_NAME,
@@ -72,7 +74,7 @@ Each finished photo is one line on stderr ("done <file> → <output>" or "FAILED
           void job.updateProgress(Math.round(fraction * 100)).catch(() => {});
         });
       },
-      { connection, concurrency, lockDuration: lockMs, stalledInterval: lockMs, maxStalledCount: 2, autorun: false },
+      { connection, name, concurrency, lockDuration: lockMs, stalledInterval: lockMs, maxStalledCount: 2, autorun: false },
     );
     worker.on('completed', (job, result) => {
       const output = relative(job.data.out, result.output);
@@ -87,7 +89,7 @@ Each finished photo is one line on stderr ("done <file> → <output>" or "FAILED
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    io.err(`Worker ${hostname()}:${process.pid} on ${backend.backend}, ${concurrency} at a time, waiting for jobs on ${QUEUE_NAME}.`);
+    io.err(`Worker ${name} on ${backend.backend}, ${concurrency} at a time, waiting for jobs on ${QUEUE_NAME}.`);
     const running = worker.run();
     await Promise.race([running, stop]);
     io.err('Stopping: finishing the current jobs…');
