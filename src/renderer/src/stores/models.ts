@@ -4,7 +4,7 @@ import { ref } from 'vue';
 import type { ModelDetails, ModelListItem } from '#shared/jobs';
 import type { LayerSummary } from '#shared/model-card';
 import { api } from '../api';
-import { describeError } from '../composables/errors';
+import { errorGuard } from '../composables/guard';
 
 export const useModelsStore = defineStore('models', () => {
   const list = ref<ModelListItem[]>([]);
@@ -14,15 +14,7 @@ export const useModelsStore = defineStore('models', () => {
   const error = ref<string | null>(null);
   const notice = ref<string | null>(null);
 
-  async function run<T>(work: () => Promise<T>): Promise<T | undefined> {
-    error.value = null;
-    try {
-      return await work();
-    } catch (e) {
-      error.value = describeError(e);
-      return undefined;
-    }
-  }
+  const run = errorGuard(error);
 
   async function load(): Promise<void> {
     loading.value = true;

@@ -8,6 +8,7 @@ import type { RestoreEvent } from '#shared/restore';
 import { api } from '../api';
 import { followJobInto } from '../api/follow-job';
 import { describeError } from '../composables/errors';
+import { errorGuard } from '../composables/guard';
 import { DEFAULT_RESTORE_MODEL } from '../composables/model-groups';
 import { restoredFolderFor, type CompareItem } from './compare';
 
@@ -45,14 +46,7 @@ export const useRestoreStore = defineStore('restore', () => {
     [...photos.value].sort((a, b) => (scores.value[b.path] ?? -1) - (scores.value[a.path] ?? -1) || a.name.localeCompare(b.name)),
   );
 
-  async function guard(work: () => Promise<void>): Promise<void> {
-    error.value = null;
-    try {
-      await work();
-    } catch (e) {
-      error.value = describeError(e);
-    }
-  }
+  const guard = errorGuard(error);
 
   async function openFolder(dir: string): Promise<void> {
     await guard(async () => {

@@ -7,7 +7,7 @@ import type { EpochRecord, HyperParams, LayerSummary } from '#shared/model-card'
 import type { Job, SynthPreview } from '#shared/contract';
 import { api } from '../api';
 import { followJobInto } from '../api/follow-job';
-import { describeError } from '../composables/errors';
+import { errorGuard } from '../composables/guard';
 import type { BatchPoint } from '../components/LearningCurves.vue';
 
 export const PRESETS = [
@@ -138,14 +138,7 @@ export const useTrainStore = defineStore('train', () => {
     return `Stopped after epoch ${end.epochs} of ${epochs}; ${saved}.`;
   });
 
-  async function guard(work: () => Promise<void>): Promise<void> {
-    error.value = null;
-    try {
-      await work();
-    } catch (e) {
-      error.value = describeError(e);
-    }
-  }
+  const guard = errorGuard(error);
 
   async function chooseData(dir: string): Promise<void> {
     dataDir.value = dir;
