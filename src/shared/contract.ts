@@ -22,6 +22,7 @@ import {
   TrainSpeedSchema,
 } from './jobs';
 import { RestoreEventSchema, RestoreParamsSchema, TriageResultSchema } from './restore';
+import { QueueAddResultSchema, QueueSendParamsSchema, QueueStatusSchema } from './queue';
 
 export const AppModeSchema = z.enum(['electron', 'browser', 'cli']);
 
@@ -49,6 +50,13 @@ export const SettingsSchema = z.object({
   /** null: the default folder inside the app's data folder. */
   modelsDir: z.string().min(1).nullable().default(null),
   theme: z.enum(['system', 'light', 'dark']).default('system'),
+  /** The Redis of a restore queue shared by many machines (`studio worker`); null: none set. */
+  redisUrl: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\/[^\s/]+/, { message: 'A Redis URL starts with redis:// or rediss:// and names a host, e.g. redis://localhost:6379' })
+    .nullable()
+    .default(null),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 /**
@@ -194,6 +202,10 @@ export const studioContract = defineContract({
     'restore.resume': { input: JobRef, output: z.object({ paused: z.boolean() }) },
     /** How damaged each photo of a folder looks (0 clean … 1 damaged), most damaged first. */
     'triage.run': { input: z.object({ dir: z.string().min(1), recursive: z.boolean().default(false) }).strict(), output: TriageResultSchema },
+
+    // The Redis restore queue (Settings' Redis URL): send the opened folder, read the cluster's progress.
+    'queue.send': { input: QueueSendParamsSchema, output: QueueAddResultSchema },
+    'queue.status': { input: Empty, output: QueueStatusSchema },
   },
   events: {
     /** Every change of any job (or of one job when jobId is given). */

@@ -1,6 +1,7 @@
 // The Redis restore queue as the UI and `studio queue status --json` see it: what sending a folder returns
 // and the cluster's progress (counts, failures with reasons, rate, ETA).
 import { z } from 'zod';
+import { RestoreParamsSchema } from './restore';
 
 export const QueueStatusSchema = z.object({
   waiting: z.number().int().nonnegative(),
@@ -27,3 +28,11 @@ export const QueueAddResultSchema = z.object({
   fingerprint: z.string(),
 });
 export type QueueAddResult = z.infer<typeof QueueAddResultSchema>;
+
+/** The app's "Send to the queue": the opened folder with the Restore view's options (the Redis URL is Settings'). */
+export const QueueSendParamsSchema = RestoreParamsSchema.pick({ input: true, out: true, model: true, recursive: true, format: true, quality: true }).strict();
+export type QueueSendParams = z.output<typeof QueueSendParamsSchema>;
+
+/** What the engine is asked: the same, with the queue's Redis and the models folder to hash the model from. */
+export const QueueAddParamsSchema = QueueSendParamsSchema.extend({ redis: z.string().min(1), modelsDir: z.string().min(1).optional() }).strict();
+export type QueueAddParams = z.output<typeof QueueAddParamsSchema>;

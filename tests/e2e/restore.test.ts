@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { getArchitecture } from '../../src/main/engine/models';
 import { savePackage } from '../../src/main/engine/package';
 import { SCREENSHOTS } from '../helpers/browser';
-import { tempDir, writeTestImage } from '../helpers/fixtures';
+import { tempDir, writeScanFolder } from '../helpers/fixtures';
 import { browseTo, openStudio, type StudioPage } from '../helpers/studio-page';
 
 let studio: StudioPage;
@@ -30,9 +30,7 @@ before(async () => {
   cleanup = tmp.cleanup;
   process.env.STUDIO_HOME = join(tmp.dir, 'home');
   photos = join(tmp.dir, 'scans');
-  await mkdir(photos);
-  for (let i = 0; i < 3; i++) await writeTestImage(join(photos, `scan-${i}.png`), 120, 90, i + 3);
-  await writeFile(join(photos, 'broken.jpg'), Buffer.from('this is not a jpeg'));
+  await writeScanFolder(photos, 3);
   for (const name of await readdir(photos)) hashes.set(name, await sha(join(photos, name)));
 
   // A small (untrained) restorer in the models folder.

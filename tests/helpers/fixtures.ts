@@ -26,6 +26,14 @@ export async function writeTestImage(file: string, width = 32, height = 24, seed
   return png;
 }
 
+/** A folder of `count` small scans (scan-0.png …) and one file that is not a photo (broken.jpg), as a user might open. */
+export async function writeScanFolder(dir: string, count: number): Promise<void> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < count; i++) await writeTestImage(join(dir, `scan-${i}.png`), 120, 90, i + 3);
+  await writeFile(join(dir, 'broken.jpg'), Buffer.from('this is not a jpeg'));
+}
+
 /**
  * Leaves what a process killed in the middle of an atomic write leaves: a real writeFileAtomic of `path` in a
  * child process, killed with SIGKILL once its temporary sibling exists. Returns the leftover's name.

@@ -24,6 +24,7 @@ import {
   TrainSpeedSchema,
 } from '#shared/jobs';
 import { RestoreEventSchema, RestoreParamsSchema, TriageParamsSchema, TriageResultSchema } from '#shared/restore';
+import { QueueAddParamsSchema, QueueAddResultSchema, QueueStatusSchema } from '#shared/queue';
 
 const Empty = z.object({}).strict();
 
@@ -67,6 +68,9 @@ export const engineContract = defineContract({
     'restore.resume': { input: z.object({ runId: z.string().min(1) }).strict(), output: z.object({ paused: z.boolean() }) },
     /** Scores how damaged each photo of a folder looks, with the clean-vs-degraded classifier. */
     'triage.run': { input: TriageParamsSchema, output: TriageResultSchema },
+    /** Puts a folder's photos on the Redis queue (the model is loaded once to pin its fingerprint). */
+    'queue.add': { input: QueueAddParamsSchema, output: QueueAddResultSchema },
+    'queue.status': { input: z.object({ redis: z.string().min(1) }).strict(), output: QueueStatusSchema },
   },
   events: {
     /**

@@ -22,6 +22,7 @@ import {
   showModel,
   trainRunInfo,
 } from './jobs/index';
+import { queueAdd, queueStatusAt } from './jobs/queue-jobs';
 
 const testHooksEnabled = (): boolean => process.env.STUDIO_TEST === '1';
 
@@ -114,6 +115,11 @@ export function createEngineHandlers(options: { exit?: (code: number) => void } 
       pauseGate(runId).resume();
       return { paused: false };
     },
+    'queue.add': async (input) => {
+      await ensureBackend();
+      return queueAdd(input);
+    },
+    'queue.status': ({ redis }) => queueStatusAt(redis),
     'triage.run': async (input, { signal }) => {
       await ensureBackend();
       return triageJob(input, signal);

@@ -13,6 +13,7 @@ import type { SettingsStore } from './settings';
 import type { DailyLog } from './logger';
 import { createStudioJobs } from './studio-jobs';
 import { StreamJobs } from './stream-jobs';
+import { createQueueHandlers } from './queue';
 
 export interface ServiceDeps {
   mode: 'electron' | 'browser' | 'cli';
@@ -100,6 +101,7 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
     'jobs.list': () => jobs.list(),
     'jobs.cancel': ({ jobId }) => jobs.cancel(jobId),
     ...studioJobs.handlers,
+    ...createQueueHandlers({ engine, settings }),
   };
 
   const events: EventSources<StudioContract> = {
