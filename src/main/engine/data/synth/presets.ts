@@ -1,5 +1,6 @@
 // Named degradation presets. `resolvePreset` turns a name like "gaussian:25" into a recipe.
 import { readFile } from 'node:fs/promises';
+import { PRESETS, type PresetInfo } from '#shared/presets';
 import { StudioError } from '#shared/rpc/errors';
 import { type DegradationRecipe, DegradationStepSchema } from './recipe';
 
@@ -72,16 +73,20 @@ export const OLD_PHOTO: DegradationRecipe = {
 };
 
 /**
- * "old-photo-damage": the damage a detector and a filler learn from, varied like real prints. Black-and-white
- * or colour, faded; then, in a random order, scratches, dust, specks, cracks, hairs and worn edges (one time in
- * seven none at all, so clean photos teach "nothing here"); then reproduced (blur, resolution, noise, grain in
- * a random order) and saved as JPEG, and one time in three reproduced a second time (the second-order model of
- * BSRGAN / Real-ESRGAN). The synthesis records where each defect went (SynthesisResult.damage).
+ * "old-photo-damage": the damage a detector and a filler learn from, varied like real prints, in the order it
+ * happens: the photo is made (black-and-white or colour; its own softness, resolution, noise and grain, in a
+ * random order), the print ages (fades, yellows, loses contrast), then its surface is damaged (in a random
+ * order scratches, dust, specks, cracks, hairs and worn edges; one time in seven none at all, so clean photos
+ * teach "nothing here"), and finally it is scanned: a little blur and noise, saved as JPEG, one time in three
+ * saved again (the second-order model of BSRGAN / Real-ESRGAN). Damage on the surface comes after the photo's
+ * own blur, as on real scans where scratches are crisp over a soft picture; blurring it away afterwards would
+ * leave labels of damage nobody can see. The synthesis records where each defect went (SynthesisResult.damage).
  */
 export const OLD_PHOTO_DAMAGE: DegradationRecipe = {
   op: 'chain',
   steps: [
     { op: 'monochrome', p: 0.3 },
+    REPRODUCTION,
     {
       op: 'oneOf',
       p: 0.7,
@@ -105,16 +110,18 @@ export const OLD_PHOTO_DAMAGE: DegradationRecipe = {
         { op: 'edgeWear', p: 0.2, depth: [0.01, 0.06] },
       ],
     },
-    REPRODUCTION,
-    { op: 'jpeg', p: 0.6, quality: [30, 95] },
+    // The scan.
+    { op: 'gaussianBlur', p: 0.4, sigma: [0.3, 0.8] },
+    { op: 'gaussianNoise', p: 0.4, sigma: [1, 8] },
+    { op: 'jpeg', p: 0.6, quality: [50, 95] },
     {
       op: 'chain',
       p: 1 / 3,
       shuffle: true,
       steps: [
-        { op: 'gaussianBlur', p: 0.5, sigma: [0.3, 1.2] },
-        { op: 'gaussianNoise', p: 0.5, sigma: [1, 12] },
-        { op: 'jpeg', quality: [40, 95] },
+        { op: 'gaussianBlur', p: 0.3, sigma: [0.3, 0.7] },
+        { op: 'gaussianNoise', p: 0.5, sigma: [1, 8] },
+        { op: 'jpeg', quality: [50, 95] },
       ],
     },
   ],
@@ -138,28 +145,7 @@ export const JPEG_BLIND: DegradationRecipe = {
   ],
 };
 
-export interface PresetInfo {
-  name: string;
-  description: string;
-}
-
-export const PRESETS: PresetInfo[] = [
-  { name: 'gaussian:<sigma>', description: 'white Gaussian noise of fixed sigma (0–255 scale), unclipped, as in denoising benchmarks' },
-  { name: 'gaussian-blind', description: 'white Gaussian noise, sigma uniform in [0, 55] per image, unclipped' },
-  { name: 'jpeg:<quality>', description: 'one JPEG round trip at the given quality (1–100)' },
-  { name: 'jpeg-blind', description: 'JPEG at a quality in [5, 95] (half below 40), 4:2:0 or 4:4:4 chroma, a second compression one time in four' },
-  { name: 'poisson:<peak>', description: 'shot noise with `peak` photons at white' },
-  { name: 'blur:<sigma>', description: 'Gaussian blur of sigma px' },
-  { name: 'downscale:<factor>', description: 'shrink by factor (bicubic) and enlarge back (bicubic)' },
-  { name: 'old-photo', description: 'random ageing + scanning chain: fading/yellowing, scratches, dust, blur, noise, downscale, JPEG' },
-  {
-    name: 'old-photo-damage',
-    description:
-      'varied print damage with its mask (scratches, dust, specks, cracks, hairs, worn edges; colour or b/w), reproduced once or twice: for damage detection',
-  },
-  { name: 'none', description: 'no degradation (degraded = clean)' },
-  { name: '<file>.json', description: 'a recipe file (see DegradationStepSchema)' },
-];
+export { PRESETS, type PresetInfo };
 
 function parseNumber(text: string | undefined, what: string, min: number, max: number): number {
   const value = Number(text);
