@@ -20,6 +20,7 @@ import { Rng, deriveSeed } from './rng';
 import { type DegradationRecipe, synthesize } from './synth/recipe';
 import { type TrainingTarget, targetPixels } from './target';
 import type { PatchBatch, PatchSampler } from './types';
+import { cancelled, Waiters } from './waiters';
 
 export interface SamplerOptions {
   /** The items to train on (e.g. splitDataset(...).train). Items without `degraded` need a recipe. */
@@ -101,11 +102,6 @@ interface Patch {
   degraded: Float32Array;
 }
 
-interface Waiter {
-  resolve: (batch: PatchBatch) => void;
-  reject: (error: Error) => void;
-}
-
 export interface ResolvedSamplerOptions {
   patchSize: number;
   batchSize: number;
@@ -150,10 +146,6 @@ function floatSource(image: RgbImage): PixelSource {
   return { width: image.width, height: image.height, data: image.data, scale: 1 };
 }
 
-function cancelled(): StudioError {
-  return new StudioError('CANCELLED', 'The operation was cancelled.');
-}
-
 export class StreamingPatchSampler implements PatchSampler {
   readonly options: ResolvedSamplerOptions;
   private readonly items: DatasetItem[];
@@ -170,13 +162,13 @@ export class StreamingPatchSampler implements PatchSampler {
   private readonly lookahead: Visit[] = [];
   private pool: Patch[] = [];
   private readonly queue: PatchBatch[] = [];
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters = new Waiters<PatchBatch>();
   private wakeProducer: (() => void) | null = null;
   private closed = false;
   private failure: Error | null = null;
   private readonly running: Promise<void>;
   private currentEpoch = 0;
-  private counters = { batches: 0, patches: 0, visits: 0, decodes: 0, waits: 0, waitMs: 0, synthMs: 0 };
+  private counters = { batches: 0, patches: 0, visits: 0, decodes: 0, synthMs: 0 };
 
   constructor(options: SamplerOptions) {
     this.options = resolveSamplerOptions(options);
@@ -210,35 +202,15 @@ export class StreamingPatchSampler implements PatchSampler {
       this.wake();
       return Promise.resolve(ready);
     }
-    this.counters.waits++;
-    const started = performance.now();
-    return new Promise<PatchBatch>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(cancelled());
-      };
-      const waiter: Waiter = {
-        resolve: (batch) => {
-          signal?.removeEventListener('abort', onAbort);
-          this.counters.waitMs += performance.now() - started;
-          resolve(batch);
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
-      this.wake();
-    });
+    const waiting = this.waiters.wait(signal);
+    this.wake();
+    return waiting;
   }
 
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      for (const w of this.waiters.splice(0)) w.reject(cancelled());
+      this.waiters.rejectAll(cancelled());
       this.wake();
     }
     await this.running;
@@ -253,6 +225,8 @@ export class StreamingPatchSampler implements PatchSampler {
     const patchBytes = this.options.patchSize * this.options.patchSize * 3 * 4 * 2;
     return {
       ...this.counters,
+      waits: this.waiters.waits,
+      waitMs: this.waiters.waitMs,
       epoch: this.currentEpoch,
       cacheHits: this.cache.hits,
       cacheEntries: this.cache.size,
@@ -283,7 +257,7 @@ export class StreamingPatchSampler implements PatchSampler {
   private fail(error: Error): void {
     if (this.failure || this.closed) return;
     this.failure = error;
-    for (const w of this.waiters.splice(0)) w.reject(error);
+    this.waiters.rejectAll(error);
   }
 
   private hasSpace(): boolean {
@@ -327,9 +301,7 @@ export class StreamingPatchSampler implements PatchSampler {
     }
     const batch: PatchBatch = { degraded, clean, batch: b, height: p, width: p, channels: 3, epoch: this.currentEpoch };
     this.counters.batches++;
-    const waiter = this.waiters.shift();
-    if (waiter) waiter.resolve(batch);
-    else this.queue.push(batch);
+    if (!this.waiters.resolveNext(batch)) this.queue.push(batch);
   }
 
   private orderFor(epoch: number): DatasetItem[] {

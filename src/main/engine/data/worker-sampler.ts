@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { StudioError } from '#shared/rpc/errors';
 import { type SamplerOptions, type SamplerStats, StreamingPatchSampler, resolveSamplerOptions } from './sampler';
 import type { PatchBatch, PatchSampler } from './types';
+import { cancelled, Waiters } from './waiters';
 import type { FromWorker, ToWorker } from './worker-protocol';
 
 export type SamplerThread = 'auto' | 'worker' | 'main';
@@ -28,15 +29,6 @@ export interface ManagedPatchSampler extends PatchSampler {
   /** Why a worker was not used when thread was 'auto'. */
   readonly fallbackReason?: string;
   stats(): SamplerStats;
-}
-
-interface Waiter {
-  resolve: (batch: PatchBatch) => void;
-  reject: (error: Error) => void;
-}
-
-function cancelled(): StudioError {
-  return new StudioError('CANCELLED', 'The operation was cancelled.');
 }
 
 function startWorker(options: Omit<SamplerOptions, 'onWarning'>): Worker {
@@ -61,12 +53,10 @@ function startWorker(options: Omit<SamplerOptions, 'onWarning'>): Worker {
 export class WorkerPatchSampler implements ManagedPatchSampler {
   readonly mode = 'worker' as const;
   private readonly queue: PatchBatch[] = [];
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters = new Waiters<PatchBatch>(() => this.updateRef());
   private failure: Error | null = null;
   private closed = false;
   private lastStats: SamplerStats | null = null;
-  private waits = 0;
-  private waitMs = 0;
   private closedPromise: Promise<void> | null = null;
 
   private constructor(
@@ -135,10 +125,9 @@ export class WorkerPatchSampler implements ManagedPatchSampler {
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'batch') {
         this.lastStats = m.stats;
-        const waiter = this.waiters.shift();
-        if (waiter) {
+        if (this.waiters.length > 0) {
           this.send({ type: 'credit', n: 1 });
-          waiter.resolve(m.batch);
+          this.waiters.resolveNext(m.batch);
         } else this.queue.push(m.batch);
         this.updateRef();
       } else if (m.type === 'warning') {
@@ -157,7 +146,7 @@ export class WorkerPatchSampler implements ManagedPatchSampler {
   private fail(error: Error): void {
     if (this.failure || this.closed) return;
     this.failure = error;
-    for (const w of this.waiters.splice(0)) w.reject(error);
+    this.waiters.rejectAll(error);
     this.updateRef();
   }
 
@@ -169,36 +158,15 @@ export class WorkerPatchSampler implements ManagedPatchSampler {
       this.send({ type: 'credit', n: 1 });
       return Promise.resolve(ready);
     }
-    this.waits++;
-    const started = performance.now();
-    return new Promise<PatchBatch>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        this.updateRef();
-        reject(cancelled());
-      };
-      const waiter: Waiter = {
-        resolve: (batch) => {
-          signal?.removeEventListener('abort', onAbort);
-          this.waitMs += performance.now() - started;
-          resolve(batch);
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
-      this.updateRef();
-    });
+    const waiting = this.waiters.wait(signal);
+    this.updateRef();
+    return waiting;
   }
 
   close(): Promise<void> {
     if (this.closedPromise) return this.closedPromise;
     this.closed = true;
-    for (const w of this.waiters.splice(0)) w.reject(cancelled());
+    this.waiters.rejectAll(cancelled());
     this.queue.length = 0;
     this.worker.ref();
     this.closedPromise = new Promise<void>((resolve) => {
@@ -236,7 +204,7 @@ export class WorkerPatchSampler implements ManagedPatchSampler {
       synthMs: 0,
       heldBytes: 0,
     };
-    return { ...base, queued: base.queued + this.queue.length, waits: this.waits, waitMs: this.waitMs };
+    return { ...base, queued: base.queued + this.queue.length, waits: this.waiters.waits, waitMs: this.waiters.waitMs };
   }
 }
 
