@@ -5,20 +5,14 @@ import type { DatasetReport } from '#shared/dataset';
 import type { ArchitectureSummary, ModelListItem, TrainEvent, TrainParamsInput } from '#shared/jobs';
 import type { EpochRecord, HyperParams, LayerSummary } from '#shared/model-card';
 import type { Job, SynthPreview } from '#shared/contract';
+import { PRESET_CHOICES } from '#shared/presets';
 import { api } from '../api';
 import { followJobInto } from '../api/follow-job';
 import { errorGuard } from '../composables/guard';
 import type { BatchPoint } from '../components/LearningCurves.vue';
 
-export const PRESETS = [
-  { id: 'gaussian-blind', label: 'Noise, any level (σ 0–55)' },
-  { id: 'gaussian:15', label: 'Noise σ 15' },
-  { id: 'gaussian:25', label: 'Noise σ 25' },
-  { id: 'gaussian:50', label: 'Noise σ 50' },
-  { id: 'jpeg-blind', label: 'JPEG artefacts, any quality' },
-  { id: 'jpeg:20', label: 'JPEG quality 20' },
-  { id: 'old-photo', label: 'Old photo (blur, noise, JPEG, fading, scratches, dust)' },
-] as const;
+/** The degradation presets the wizard offers (the list the CLI prints too). */
+export const PRESETS = PRESET_CHOICES;
 
 const FINE_TUNE_LR = 2e-4;
 const FINE_TUNE_WARMUP = 100;
