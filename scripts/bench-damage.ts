@@ -7,6 +7,9 @@
 //        [--real-scan <png> --real-mask <png>] [--out <dir for predicted masks>] [--json]
 //
 // A pixel is damaged where the synthesis covered it at least 25%, flagged where the detector says >= 0.5.
+// The fill stage (engine/infer/fill.ts) is scored too: PSNR against the clean photo on the damaged pixels,
+// for the damaged input, for the fill from the detector's mask, and for the fill from the true mask (the
+// best a perfect detector would allow), and on all pixels so a fill that harms the rest would show.
 // Runs on the best backend unless STUDIO_BACKEND says otherwise. Progress goes to stderr.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -17,7 +20,8 @@ import { deriveSeed, loadRgbImage, openDataset, presetRecipe, synthesize, type R
 import { loadRestoreModel } from '../src/main/engine/infer/model';
 import { planTiles } from '../src/main/engine/infer/memory';
 import { restoreTiled } from '../src/main/engine/infer/tiles';
-import { addCounts, countMask, maskFromRgb, scoreCounts, type MaskCounts } from '../src/main/engine/metrics/index';
+import { fillDamage } from '../src/main/engine/infer/fill';
+import { addCounts, countMask, maskFromRgb, psnrFromMse, scoreCounts, squaredError, type MaskCounts } from '../src/main/engine/metrics/index';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -56,12 +60,23 @@ async function saveMask(name: string, mask: Float32Array, width: number, height:
 const items = (await openDataset(data)).items.slice(0, values['max-images'] ? Number(values['max-images']) : undefined);
 let synthetic: MaskCounts = { tp: 0, fp: 0, fn: 0, tn: 0 };
 let onClean: MaskCounts = { tp: 0, fp: 0, fn: 0, tn: 0 };
+type Pooled = { sum: number; count: number };
+const pool = (a: Pooled, b: Pooled): Pooled => ({ sum: a.sum + b.sum, count: a.count + b.count });
+const fillScores = {
+  damaged: { input: { sum: 0, count: 0 }, detected: { sum: 0, count: 0 }, truth: { sum: 0, count: 0 } },
+  all: { input: { sum: 0, count: 0 }, detected: { sum: 0, count: 0 }, truth: { sum: 0, count: 0 } },
+};
 const started = performance.now();
 for (const item of items) {
   const clean = await loadRgbImage(item.clean);
   const { image, damage } = await synthesize(clean, recipe, deriveSeed(seed, 'damage-eval', item.id));
   const found = await detect(image);
   synthetic = addCounts(synthetic, countMask(found, damage));
+  const outputs = { input: image, detected: fillDamage(image, found).image, truth: fillDamage(image, damage, { threshold: 0.25 }).image };
+  for (const key of ['input', 'detected', 'truth'] as const) {
+    fillScores.damaged[key] = pool(fillScores.damaged[key], squaredError(outputs[key].data, clean.data, { mask: damage, threshold: 0.25 }));
+    fillScores.all[key] = pool(fillScores.all[key], squaredError(outputs[key].data, clean.data));
+  }
   onClean = addCounts(onClean, countMask(await detect(clean), new Float32Array(clean.width * clean.height)));
   await saveMask(`${item.id.replace(/\.[^.]+$/, '')}-found`, found, clean.width, clean.height);
   await saveMask(`${item.id.replace(/\.[^.]+$/, '')}-truth`, damage, clean.width, clean.height);
@@ -81,7 +96,12 @@ if (values['real-scan'] && values['real-mask']) {
 }
 model.dispose();
 
-const result = { data, model: values.model, seed, images: items.length, secondsPerImage: seconds, synthetic: scoreCounts(synthetic), clean: scoreCounts(onClean), real };
+const db = (p: Pooled): number => psnrFromMse(p.count === 0 ? 0 : p.sum / p.count);
+const fill = {
+  damagedPixelsPsnr: { input: db(fillScores.damaged.input), detectedMask: db(fillScores.damaged.detected), trueMask: db(fillScores.damaged.truth) },
+  allPixelsPsnr: { input: db(fillScores.all.input), detectedMask: db(fillScores.all.detected), trueMask: db(fillScores.all.truth) },
+};
+const result = { data, model: values.model, seed, images: items.length, secondsPerImage: seconds, synthetic: scoreCounts(synthetic), clean: scoreCounts(onClean), real, fill };
 if (values.json) console.log(JSON.stringify(result));
 else {
   const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
@@ -89,5 +109,9 @@ else {
   console.log(`\nDamage detection, ${items.length} photos of ${data} (seed ${seed}), ${seconds.toFixed(2)} s per photo:`);
   console.log(`  old-photo-damage: precision ${pct(s.precision)}, recall ${pct(s.recall)}, F1 ${s.f1.toFixed(3)} (${pct(s.flagged)} of pixels flagged)`);
   console.log(`  the same photos undamaged: ${pct(result.clean.flagged)} of pixels flagged`);
+  const f = (o: { input: number; detectedMask: number; trueMask: number }): string =>
+    `input ${o.input.toFixed(2)} dB, filled from the detector's mask ${o.detectedMask.toFixed(2)} dB, from the true mask ${o.trueMask.toFixed(2)} dB`;
+  console.log(`  fill, on the damaged pixels: ${f(fill.damagedPixelsPsnr)}`);
+  console.log(`  fill, on all pixels:         ${f(fill.allPixelsPsnr)}`);
   if (real) console.log(`  real scan ${values['real-scan']}: precision ${pct(real.precision)}, recall ${pct(real.recall)}, F1 ${real.f1.toFixed(3)}`);
 }

@@ -43,23 +43,45 @@ function checkPair(a: Float32Array, b: Float32Array, shape?: ImageShape): void {
   }
 }
 
-/** Mean squared error on the (quantised, 0-255) values. */
-export function mse(a: Float32Array, b: Float32Array, options: MetricOptions = {}): number {
+/** Sum of squared differences (quantised 0-255 values unless told) and how many values were summed, over
+ *  the pixels where `mask` (one value per pixel) reaches `threshold`, or over all pixels without a mask. */
+export function squaredError(
+  a: Float32Array,
+  b: Float32Array,
+  options: MetricOptions & { mask?: ArrayLike<number>; threshold?: number; channels?: number } = {},
+): { sum: number; count: number } {
   checkPair(a, b);
   const quantize = options.quantize ?? true;
+  const { mask } = options;
+  const channels = options.channels ?? 3;
+  const threshold = options.threshold ?? 0.5;
+  if (mask && mask.length * channels !== a.length) throw new RangeError(`The mask has ${mask.length} pixels for ${a.length / channels}.`);
   let sum = 0;
+  let count = 0;
   for (let i = 0; i < a.length; i++) {
+    if (mask && mask[Math.floor(i / channels)]! < threshold) continue;
     const d = quantize ? quantize8(a[i]!) - quantize8(b[i]!) : a[i]! - b[i]!;
     sum += d * d;
+    count++;
   }
-  return a.length === 0 ? 0 : sum / a.length;
+  return { sum, count };
+}
+
+/** Mean squared error on the (quantised, 0-255) values. */
+export function mse(a: Float32Array, b: Float32Array, options: MetricOptions = {}): number {
+  const { sum, count } = squaredError(a, b, options);
+  return count === 0 ? 0 : sum / count;
+}
+
+/** PSNR in dB from a mean squared error (Infinity for 0). */
+export function psnrFromMse(e: number, options: MetricOptions = {}): number {
+  const peak = (options.quantize ?? true) ? 255 : 1;
+  return e === 0 ? Infinity : 10 * Math.log10((peak * peak) / e);
 }
 
 /** PSNR in dB (Infinity for identical images). */
 export function psnr(a: Float32Array, b: Float32Array, options: MetricOptions = {}): number {
-  const peak = (options.quantize ?? true) ? 255 : 1;
-  const e = mse(a, b, options);
-  return e === 0 ? Infinity : 10 * Math.log10((peak * peak) / e);
+  return psnrFromMse(mse(a, b, options), options);
 }
 
 /** Separable 'valid' Gaussian filtering of one channel plane (h x w) → (h-s+1) x (w-s+1). */
