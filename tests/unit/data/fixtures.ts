@@ -66,13 +66,21 @@ export function invert(pixels: Buffer): Buffer {
 }
 
 /** A folder of `count` clean PNGs (sizes varied), for sampler and memory tests. */
-export async function cleanFolder(dir: string, count: number, size = 96, seed = 1): Promise<string[]> {
+export async function cleanFolder(
+  dir: string,
+  count: number,
+  size = 96,
+  seed = 1,
+  look: { grow?: [number, number]; pixels?: (width: number, height: number, seed: number) => Buffer } = {},
+): Promise<string[]> {
+  const [growX, growY] = look.grow ?? [8, 12];
+  const pixels = look.pixels ?? smoothPixels;
   const names: string[] = [];
   for (let i = 0; i < count; i++) {
     const name = `img${String(i).padStart(3, '0')}.png`;
-    const w = size + (i % 3) * 8;
-    const h = size + (i % 2) * 12;
-    await writeRaw(join(dir, name), smoothPixels(w, h, seed * 1000 + i), w, h);
+    const w = size + (i % 3) * growX;
+    const h = size + (i % 2) * growY;
+    await writeRaw(join(dir, name), pixels(w, h, seed * 1000 + i), w, h);
     names.push(name);
   }
   return names;

@@ -1,10 +1,9 @@
 // Tiny datasets and models made on the fly for the job and CLI tests.
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import sharp from 'sharp';
+import { join } from 'node:path';
 import { tempDir as sharedTempDir } from '../../helpers/fixtures';
+import { cleanFolder as dataCleanFolder, writeRaw } from '../data/fixtures';
 import { mulberry32 } from '../../helpers/random';
 
 /** tests/helpers/fixtures.ts's tempDir, named 'studio-jobs-…' unless told otherwise. */
@@ -28,23 +27,11 @@ export function smoothImage(width: number, height: number, seed: number, lo = 0,
   return out;
 }
 
-export async function writePng(path: string, pixels: Buffer, width: number, height: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer());
-}
+export const writePng = (path: string, pixels: Buffer, width: number, height: number): Promise<void> => writeRaw(path, pixels, width, height);
 
-/** A folder of `count` clean PNGs of about `size` px. Returns the file names. */
-export async function cleanFolder(dir: string, count: number, size = 40, seed = 1): Promise<string[]> {
-  const names: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const name = `img${String(i).padStart(3, '0')}.png`;
-    const w = size + (i % 3) * 4;
-    const h = size + (i % 2) * 6;
-    await writePng(join(dir, name), smoothImage(w, h, seed * 1000 + i), w, h);
-    names.push(name);
-  }
-  return names;
-}
+/** A folder of `count` clean PNGs of about `size` px (data/fixtures.ts's, with smoothImage). Returns the file names. */
+export const cleanFolder = (dir: string, count: number, size = 40, seed = 1): Promise<string[]> =>
+  dataCleanFolder(dir, count, size, seed, { grow: [4, 6], pixels: (w, h, s) => smoothImage(w, h, s) });
 
 /**
  * A paired folder whose degraded images are the clean ones plus `offset` levels on every value. Clean values
