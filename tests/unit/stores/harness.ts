@@ -65,3 +65,19 @@ export async function until(check: () => boolean, what: string, ms = 120_000): P
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Saves an untrained 3-layer DnCNN as the model package `tiny` ("Tiny denoiser") in `dir`; returns its folder. */
+export async function saveTinyDenoiser(dir: string): Promise<string> {
+  const tf = await import('@tensorflow/tfjs-core');
+  const { getArchitecture } = await import('../../../src/main/engine/models');
+  const { savePackage } = await import('../../../src/main/engine/package');
+  await tf.ready();
+  const hyper = { depth: 3, filters: 8 };
+  const model = getArchitecture('dncnn').build(hyper, { channels: 3 });
+  try {
+    await savePackage(dir, model, { name: 'Tiny denoiser', id: 'tiny', architecture: { id: 'dncnn', hyper } });
+  } finally {
+    model.dispose();
+  }
+  return join(dir, 'tiny');
+}

@@ -4,23 +4,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { getArchitecture } from '../../../src/main/engine/models';
-import { savePackage } from '../../../src/main/engine/package';
-import { startStudio, type Studio } from './harness';
+import { saveTinyDenoiser, startStudio, type Studio } from './harness';
 
 let studio: Studio;
 let source: string;
 before(async () => {
   studio = await startStudio();
-  await tf.ready();
-  const hyper = { depth: 3, filters: 8 };
-  const model = getArchitecture('dncnn').build(hyper, { channels: 3 });
   // A package outside the models folder, as a user would have downloaded it.
-  const incoming = join(studio.home, 'incoming');
-  await savePackage(incoming, model, { name: 'Tiny denoiser', id: 'tiny', architecture: { id: 'dncnn', hyper } });
-  model.dispose();
-  source = join(incoming, 'tiny');
+  source = await saveTinyDenoiser(join(studio.home, 'incoming'));
 });
 after(async () => {
   await studio.stop();

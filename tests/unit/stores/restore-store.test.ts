@@ -5,22 +5,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { getArchitecture } from '../../../src/main/engine/models';
-import { savePackage } from '../../../src/main/engine/package';
 import { writeTestImage } from '../../helpers/fixtures';
-import { startStudio, until, type Studio } from './harness';
+import { saveTinyDenoiser, startStudio, until, type Studio } from './harness';
 
 let studio: Studio;
 let first: string;
 let second: string;
 before(async () => {
   studio = await startStudio();
-  await tf.ready();
-  const hyper = { depth: 3, filters: 8 };
-  const model = getArchitecture('dncnn').build(hyper, { channels: 3 });
-  await savePackage(join(studio.home, 'models'), model, { name: 'Tiny denoiser', id: 'tiny', architecture: { id: 'dncnn', hyper } });
-  model.dispose();
+  await saveTinyDenoiser(join(studio.home, 'models'));
   first = join(studio.home, 'first');
   second = join(studio.home, 'second');
   for (const dir of [first, join(second, 'sub')]) await mkdir(dir, { recursive: true });
