@@ -203,6 +203,10 @@ async function main(): Promise<void> {
     commands,
     recent,
     log,
+    revealFolder: async (dir) => {
+      const failure = await shell.openPath(dir);
+      if (failure) throw new Error(`The file manager could not open ${dir}: ${failure}`);
+    },
     pickFolder: async () => {
       const result = window
         ? await dialog.showOpenDialog(window, { properties: ['openDirectory'] })

@@ -143,8 +143,17 @@ export const studioContract = defineContract({
     'files.list': { input: z.object({ dir: z.string().min(1).optional() }).strict(), output: FolderListingSchema },
     /** Native folder dialog in Electron; null where there is none (browser mode uses files.list). */
     'folders.pick': { input: Empty, output: z.string().nullable() },
-    /** Grants the image route access to a folder the user opened. */
-    'folders.open': { input: z.object({ dir: z.string().min(1) }).strict(), output: z.object({ dir: z.string() }) },
+    /**
+     * Grants the image route access to a folder the user opened. preview: the folder browser showing its
+     * thumbnails, so the folder is not recorded as a recent one.
+     */
+    'folders.open': { input: z.object({ dir: z.string().min(1), preview: z.boolean().optional() }).strict(), output: z.object({ dir: z.string() }) },
+    /** Folders opened lately, most recent first (File › Open Recent, and the folder browser's list). */
+    'folders.recent': { input: Empty, output: z.array(z.string()) },
+    /** Shows a folder in the system's file manager (Electron); opened is false where there is none (browser mode). */
+    'folders.reveal': { input: z.object({ dir: z.string().min(1) }).strict(), output: z.object({ opened: z.boolean() }) },
+    /** Stops the engine so the next request starts a fresh one (a new thread count applies); refused while a job runs. */
+    'engine.restart': { input: Empty, output: z.object({ restarted: z.boolean() }) },
     /**
      * Photos dropped on the Restore view (Electron: their paths) copied into a new <dataDir>/dropped/<stamp>
      * folder; one dropped folder comes back as is. dir is null when nothing could be imported.

@@ -208,6 +208,17 @@ export const ModelProvenanceSchema = z.object({
 });
 export type ModelProvenance = z.infer<typeof ModelProvenanceSchema>;
 
+/** Classifiers: how the raw score becomes a probability, p = sigmoid(a · logit(raw) + b) (Platt scaling). */
+export const ClassifierCalibrationSchema = z.object({
+  method: z.literal('platt'),
+  a: z.number(),
+  b: z.number(),
+  /** What it was fitted on, in words (held-out photos and the syntheses they went through). */
+  fittedOn: z.string(),
+  samples: z.number().int().positive(),
+});
+export type ClassifierCalibration = z.infer<typeof ClassifierCalibrationSchema>;
+
 export const ModelCardSchema = z.object({
   formatVersion: z.literal(MODEL_CARD_FORMAT_VERSION),
   id: PackageIdSchema,
@@ -265,6 +276,7 @@ export const ModelCardSchema = z.object({
   license: z.string().max(500).nullable().optional(),
   /** Bundled models: the commands, machine, time and held-out scores they were made with. */
   provenance: ModelProvenanceSchema.optional(),
+  calibration: ClassifierCalibrationSchema.optional(),
 });
 export type ModelCard = z.infer<typeof ModelCardSchema>;
 

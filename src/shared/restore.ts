@@ -95,3 +95,5 @@ export const TriageResultSchema = z.object({
   failed: z.array(FailedFileSchema),
 });
 export type TriageResult = z.infer<typeof TriageResultSchema>;
+  /** True when the scores are calibrated probabilities (the classifier's card has a calibration). */
+  calibrated: z.boolean().default(false),

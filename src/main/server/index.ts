@@ -1,6 +1,7 @@
-// Composition root of browser mode: settings, folder allow-list, jobs, the engine in its own process, the
-// services, and the HTTP/WebSocket server. Used by `studio serve`, `npm run serve` and `npm start`'s fallback.
+// Composition root of browser mode: settings, folder allow-list, recent folders, jobs, the engine in its own
+// process, the services, and the HTTP/WebSocket server. Used by `studio serve`, `npm run serve` and `npm start`'s fallback.
 import { mkdir } from 'node:fs/promises';
+import { RecentFolders } from '../desktop/recent';
 import { FolderAccess } from '../security/folder-access';
 import { createStudioServices } from '../services';
 import { EngineHost, engineEnv, forkLauncher } from '../services/engine-host';
@@ -24,7 +25,7 @@ export async function startBrowserMode(options: { port?: number; token?: string 
   settings.onChange((s) => (current = s));
   const engine = new EngineHost(forkLauncher(() => engineEnv(current)));
   const folders = new FolderAccess([home]);
-  const services = createStudioServices({ mode: 'browser', engine, settings, folders, jobs: new JobRegistry() });
+  const services = createStudioServices({ mode: 'browser', engine, settings, folders, jobs: new JobRegistry(), recent: RecentFolders.inDataDir(home) });
   const server = await startBrowserServer({ services, folders, rendererDir: rendererDir(), ...options });
   return {
     server,

@@ -39,3 +39,12 @@ export async function listFolder(dir: string = homedir()): Promise<FolderListing
   const parent = dirname(absolute);
   return { dir: absolute, parent: parent === absolute ? null : parent, entries };
 }
+
+/** The absolute path of an existing folder, or a sentence saying what is there instead. */
+export async function requireFolder(dir: string): Promise<string> {
+  const absolute = resolve(dir);
+  const info = await stat(absolute).catch(() => null);
+  if (!info) throw new StudioError('NOT_FOUND', `There is no folder ${absolute}.`);
+  if (!info.isDirectory()) throw new StudioError('BAD_INPUT', `${absolute} is a file, not a folder.`);
+  return absolute;
+}

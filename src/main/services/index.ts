@@ -3,10 +3,11 @@
 import { createRequire } from 'node:module';
 import type { AppCommand, StudioContract } from '#shared/contract';
 import type { EventSources, Handlers } from '#shared/rpc/server';
+import { StudioError } from '#shared/rpc/errors';
 import type { FolderAccess } from '../security/folder-access';
 import { defaultModelsDir, dataDir } from '../paths';
 import type { EngineHost } from './engine-host';
-import { listFolder } from './files';
+import { listFolder, requireFolder } from './files';
 import { importDroppedPaths, newDropFolder } from './dropped';
 import type { JobRegistry } from './jobs';
 import type { SettingsStore } from './settings';
@@ -27,7 +28,9 @@ export interface ServiceDeps {
   commands?: { listen(listener: (command: AppCommand) => void): () => void };
   /** Folders the user opened, for File › Open Recent; desktop/recent.ts's RecentFolders. The services name
    *  only what they call, so they never import the desktop shell (which depends on them). */
-  recent?: { add(dir: string): Promise<unknown> };
+  recent?: { add(dir: string): Promise<unknown>; list(): Promise<string[]> };
+  /** Shows a folder in the system's file manager (Electron's shell.openPath); absent in browser mode. */
+  revealFolder?: (dir: string) => Promise<void>;
   log?: DailyLog;
 }
 
@@ -95,7 +98,22 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
       const dir = await deps.pickFolder();
       return dir ? opened(dir) : null;
     },
-    'folders.open': async ({ dir }) => ({ dir: await opened(dir) }),
+    'folders.open': async ({ dir, preview }) => ({ dir: preview ? await folders.allow(dir) : await opened(dir) }),
+    'folders.recent': async () => (await deps.recent?.list()) ?? [],
+    'folders.reveal': async ({ dir }) => {
+      // Only folders: opening a file with the system's handler could run it.
+      const real = await requireFolder(dir);
+      if (!deps.revealFolder) return { opened: false };
+      await deps.revealFolder(real);
+      return { opened: true };
+    },
+    'engine.restart': () => {
+      if (jobs.list().some((j) => j.state === 'running')) {
+        throw new StudioError('BAD_INPUT', 'A job is still running. Let it finish or cancel it, then restart the engine.');
+      }
+      engine.dispose();
+      return { restarted: true };
+    },
     'files.importDropped': ({ paths }) => importDroppedPaths(paths),
     'files.newDropFolder': ({ names }) => newDropFolder(names),
     'jobs.list': () => jobs.list(),

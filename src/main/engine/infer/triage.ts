@@ -2,7 +2,9 @@
 // photo is degraded), most damaged first. The classifier sees fixed-size inputs, so each photo is scored on
 // a few crops at its own resolution (centre and the four quadrant centres; degradations such as noise, grain
 // and JPEG blocking are scale-dependent, a whole-photo thumbnail would hide them) and the scores averaged.
-// Photos smaller than the classifier's input are scaled up to cover it first.
+// Photos smaller than the classifier's input are scaled up to cover it first. A classifier whose card carries
+// a calibration (see calibration.ts) reports calibrated probabilities; without one the raw mean is reported and
+// marked uncalibrated, so the GUI does not read it as a probability.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { relative, resolve } from 'node:path';
@@ -11,6 +13,8 @@ import { StudioError, throwIfAborted } from '#shared/rpc/errors';
 import { decodeFailureReason, decodeImageFile, rawToFloat, type RgbImage } from '../data/image';
 import { listImages } from './batch';
 import { loadModelDir, resolveModelDir, type ModelLookup } from './model';
+import { applyCalibration } from './calibration';
+import type { ClassifierCalibration } from '#shared/model-card';
 
 export interface Classifier {
   id: string;
@@ -18,6 +22,8 @@ export interface Classifier {
   /** Input height and width. */
   size: readonly [number, number];
   channels: 1 | 3;
+  /** From the card: maps the raw crop mean to a probability for the whole photo. */
+  calibration: ClassifierCalibration | null;
   /** P(degraded) for a batch of crops [n, h, w, 3] in [0, 1]; the caller disposes nothing (tidy inside). */
   predict(crops: tf.Tensor4D): tf.Tensor1D;
   dispose(): void;
@@ -31,6 +37,8 @@ export interface TriageScore {
 export interface TriageResult {
   /** Sorted by score, most damaged first. */
   scores: TriageScore[];
+  /** True when the scores are calibrated probabilities. */
+  calibrated: boolean;
   failed: { file: string; reason: string }[];
 }
 
@@ -48,7 +56,10 @@ export interface TriageControl {
 }
 
 /** Wraps a loaded layers model as a classifier, checking it maps a fixed-size image to one probability. */
-export function wrapClassifier(model: tfl.LayersModel, info: { id: string; name: string; task?: string | null }): Classifier {
+export function wrapClassifier(
+  model: tfl.LayersModel,
+  info: { id: string; name: string; task?: string | null; calibration?: ClassifierCalibration | null },
+): Classifier {
   const input = (model.inputs[0]?.shape ?? []) as (number | null)[];
   const output = (model.outputs[0]?.shape ?? []) as (number | null)[];
   const [, h, w, c] = input;
@@ -68,6 +79,7 @@ export function wrapClassifier(model: tfl.LayersModel, info: { id: string; name:
     name: info.name,
     size: [h, w],
     channels: c,
+    calibration: info.calibration ?? null,
     predict: (crops) =>
       tf.tidy(() => {
         const x = c === 1 ? tf.mean(crops, 3, true) : crops;
@@ -82,7 +94,12 @@ export async function loadClassifier(spec?: string, lookup: ModelLookup = {}): P
   const dir = await resolveModelDir(spec, 'classify', lookup);
   const loaded = await loadModelDir(dir);
   try {
-    return wrapClassifier(loaded.model, { id: loaded.id, name: loaded.name, task: loaded.card?.task ?? null });
+    return wrapClassifier(loaded.model, {
+      id: loaded.id,
+      name: loaded.name,
+      task: loaded.card?.task ?? null,
+      calibration: loaded.card?.calibration ?? null,
+    });
   } catch (error) {
     loaded.model.dispose();
     throw error;
@@ -152,8 +169,10 @@ export async function triageFolder(options: TriageOptions, control: TriageContro
       failed.push({ file, reason: decodeFailureReason(error) });
       continue;
     }
-    scores.push({ file, score: await scoreImage(options.classifier, image, options.crops ?? 5) });
+    const raw = await scoreImage(options.classifier, image, options.crops ?? 5);
+    const { calibration } = options.classifier;
+    scores.push({ file, score: calibration ? applyCalibration(raw, calibration) : raw });
   }
   scores.sort((a, b) => b.score - a.score || (a.file < b.file ? -1 : 1));
-  return { scores, failed };
+  return { scores, failed, calibrated: options.classifier.calibration !== null };
 }

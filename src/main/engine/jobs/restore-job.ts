@@ -78,7 +78,7 @@ export async function triageJob(
   const classifier = await loadClassifier(params.classifier, params.modelsDir ? { modelsDir: params.modelsDir } : {});
   try {
     const result = await triageFolder({ dir: params.dir, classifier, recursive: params.recursive }, { signal });
-    return { scores: result.scores, failed: result.failed };
+    return { scores: result.scores, failed: result.failed, calibrated: result.calibrated };
   } finally {
     classifier.dispose();
   }

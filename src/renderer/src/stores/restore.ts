@@ -73,6 +73,11 @@ export const useRestoreStore = defineStore('restore', () => {
   async function triage(dir: string): Promise<void> {
     try {
       const result = await api.call('triage.run', { dir });
+      // An uncalibrated score is no probability (clean photos read 75%): better none than a misleading one.
+      if (!result.calibrated) {
+        triageNote.value = 'No damage scores: the damage classifier is not calibrated.';
+        return;
+      }
       scores.value = Object.fromEntries(result.scores.map((s) => [`${dir}/${s.file}`.replace(/\/+/g, '/'), s.score]));
     } catch (e) {
       triageNote.value = `Damage scores unavailable: ${describeError(e)}`;
