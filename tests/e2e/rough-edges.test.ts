@@ -7,7 +7,7 @@
 // Restore at once or its folder opened.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { cp, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -40,6 +40,8 @@ before(async () => {
   const model = getArchitecture('dncnn').build(hyper, { channels: 3 });
   await savePackage(join(root, 'home', 'models'), model, { name: 'Old photo', id: 'old-photo', architecture: { id: 'dncnn', hyper }, restores: { preset: 'old-photo', description: 'test' } });
   model.dispose();
+  // The shipped damage classifier (with its calibration), where triage finds it.
+  await cp(join('resources', 'models', 'classifier'), join(root, 'home', 'models', 'classifier'), { recursive: true });
   studio = await openStudio({ viewport: { width: 1280, height: 860 }, waitFor: 'view-restore' });
   ({ page, errors } = studio);
 });
@@ -66,7 +68,12 @@ test('the folder browser shows thumbnails of the photos in a folder', async () =
 });
 
 test('damage scores are said in words, and only where they mean something', async () => {
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=damage-score]').length === 3, null, { timeout: 120_000 });
+  await page
+    .waitForFunction(() => document.querySelectorAll('[data-testid=damage-score]').length === 3, null, { timeout: 90_000 })
+    .catch(async (error: unknown) => {
+      await page.screenshot({ path: join(SCREENSHOTS, 'restore-damage-words-missing.png'), fullPage: true });
+      throw new Error(`No damage labels; the Photos heading reads "${await page.locator('[aria-label=Photos] h2').textContent()}"`, { cause: error });
+    });
   for (const label of await page.getByTestId('damage-score').allTextContents()) {
     assert.match(label.trim(), /^(Looks damaged \(\d+% sure\)|Looks clean \(\d+% sure\)|No clear sign of damage)$/);
   }
