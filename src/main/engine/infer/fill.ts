@@ -26,7 +26,7 @@ export interface FillResult {
 
 /** The binary damage mask grown by `grow` pixels (a square neighbourhood), then feathered by one pixel. */
 export function fillMask(mask: Float32Array, width: number, height: number, threshold: number, grow: number): Float32Array {
-  let hard = new Uint8Array(width * height);
+  let hard: Uint8Array = new Uint8Array(width * height);
   for (let p = 0; p < hard.length; p++) hard[p] = mask[p]! >= threshold ? 1 : 0;
   // Dilation is separable for a square: rows, then columns.
   if (grow > 0) hard = dilateColumns(dilateRows(hard, width, height, grow), width, height, grow);

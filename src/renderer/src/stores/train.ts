@@ -9,7 +9,13 @@ import { PRESET_CHOICES } from '#shared/presets';
 import { api } from '../api';
 import { followJobInto } from '../api/follow-job';
 import { errorGuard } from '../composables/guard';
-import type { BatchPoint } from '../components/LearningCurves.vue';
+
+/** One batch's loss on the learning curves. */
+export interface BatchPoint {
+  /** Fractional epoch (e.g. 1.25 = a quarter into epoch 2). */
+  x: number;
+  loss: number;
+}
 
 /** The degradation presets the wizard offers (the list the CLI prints too). */
 export const PRESETS = PRESET_CHOICES;
