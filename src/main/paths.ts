@@ -47,6 +47,14 @@ export function bundledModelsDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.STUDIO_BUNDLED_MODELS ?? join(resourcesDir(), 'models'));
 }
 
+/**
+ * Whether a model reference (--model, --out, --init-from, a UI id) is a folder path rather than an id: it starts
+ * with a dot or holds a slash or backslash (absolute paths on every platform do). Ids never do (PackageIdSchema).
+ */
+export function looksLikePath(spec: string): boolean {
+  return spec.startsWith('.') || /[\\/]/.test(spec);
+}
+
 /** The built renderer (index.html and assets). */
 export function rendererDir(): string {
   return join(projectRoot(), 'out', 'renderer');

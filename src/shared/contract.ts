@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineContract } from './rpc/protocol';
 import { BackendNameSchema, BackendPreferenceSchema, BackendStatusSchema } from './engine-types';
-import { DatasetReportSchema } from './dataset';
+import { DatasetReportSchema, SynthPreviewInputSchema, SynthPreviewSchema, type SynthPreview } from './dataset';
 import { LayerSummarySchema, ModelCardSchema, HyperParamsSchema, ArchitectureIdSchema } from './model-card';
 import {
   ArchitectureSummarySchema,
@@ -21,7 +21,16 @@ import {
   TrainSpeedInputSchema,
   TrainSpeedSchema,
 } from './jobs';
-import { RestoreEventSchema, RestoreParamsSchema, TriageResultSchema } from './restore';
+import {
+  DEFAULT_QUALITY,
+  OutputFormatSchema,
+  QualitySchema,
+  RESTORE_TILE,
+  RestoreEventSchema,
+  RestoreParamsSchema,
+  RestoreTileSchema,
+  TriageResultSchema,
+} from './restore';
 import { QueueAddResultSchema, QueueSendParamsSchema, QueueStatusSchema } from './queue';
 
 export const AppModeSchema = z.enum(['electron', 'browser', 'cli']);
@@ -43,10 +52,10 @@ export const SettingsSchema = z.object({
   tileSize: z
     .number()
     .int()
-    .refine((v) => v === 0 || (v >= 64 && v <= 8192), { message: 'A tile is 0 (automatic) or 64 to 8192 pixels' })
+    .refine((v) => v === 0 || RestoreTileSchema.safeParse(v).success, { message: `A tile is 0 (automatic) or ${RESTORE_TILE.min} to ${RESTORE_TILE.max} pixels` })
     .default(0),
-  outputFormat: z.enum(['keep', 'png', 'jpeg', 'webp']).default('keep'),
-  quality: z.number().int().min(1).max(100).default(92),
+  outputFormat: OutputFormatSchema.default('keep'),
+  quality: QualitySchema.default(DEFAULT_QUALITY),
   /** null: the default folder inside the app's data folder. */
   modelsDir: z.string().min(1).nullable().default(null),
   theme: z.enum(['system', 'light', 'dark']).default('system'),
@@ -121,14 +130,7 @@ const Empty = z.object({}).strict();
 const ModelId = z.object({ id: z.string().min(1) }).strict();
 const JobRef = z.object({ jobId: z.string().min(1) }).strict();
 
-export const SynthPreviewSchema = z.object({
-  /** The source photo (a crop of it) and the same crop degraded by the preset, as PNG files. */
-  clean: z.string(),
-  degraded: z.string(),
-  /** The degradation steps applied, in order, with their drawn parameters. */
-  applied: z.array(z.string()),
-});
-export type SynthPreview = z.infer<typeof SynthPreviewSchema>;
+export { SynthPreviewSchema, type SynthPreview };
 
 /** A dropped file left out, and why (a sentence naming it). */
 export const DropRejectionSchema = z.object({ file: z.string(), reason: z.string() });
@@ -191,10 +193,7 @@ export const studioContract = defineContract({
     // Datasets
     'dataset.check': { input: z.object({ dir: z.string().min(1) }).strict(), output: DatasetReportSchema },
     /** A degraded sample of a photo from a clean folder, for the wizard's live preview of a preset. */
-    'synth.preview': {
-      input: z.object({ dir: z.string().min(1), preset: z.string().min(1), seed: z.number().int().min(0).default(0), size: z.number().int().min(32).max(1024).default(256) }).strict(),
-      output: SynthPreviewSchema,
-    },
+    'synth.preview': { input: SynthPreviewInputSchema, output: SynthPreviewSchema },
 
     // Training and evaluation jobs: start returns the job; its events stream on train.events / evaluate.events.
     'train.start': { input: TrainParamsSchema, output: JobSchema },

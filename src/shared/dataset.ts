@@ -92,3 +92,61 @@ export const SplitReportSchema = z.object({
   val: z.array(z.string()),
 });
 export type SplitReport = z.infer<typeof SplitReportSchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// The engine's dataset and synthesis work (dataset.check, dataset.split, synth.run, synth.preview): its
+// parameters and events. The limits here are the CLI's and the UI's.
+
+const Seed = z.number().int().min(0).max(2 ** 32 - 1);
+
+export const DatasetCheckParamsSchema = z
+  .object({
+    dir: z.string().min(1),
+    /** Images with a side shorter than this are left out (the default patch size). */
+    minSize: z.number().int().min(1).max(100_000).default(64),
+  })
+  .strict();
+export type DatasetCheckParams = z.output<typeof DatasetCheckParamsSchema>;
+
+export const DatasetCheckEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('progress'), done: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('done'), report: DatasetReportSchema }),
+]);
+export type DatasetCheckEvent = z.infer<typeof DatasetCheckEventSchema>;
+
+export const DatasetSplitParamsSchema = z
+  .object({ dir: z.string().min(1), valFraction: z.number().min(0).max(1).default(0.1), seed: Seed.default(0) })
+  .strict();
+
+export const SynthRunParamsSchema = z
+  .object({
+    /** A folder of clean photos (or a paired folder, whose clean/ side is used). */
+    input: z.string().min(1),
+    out: z.string().min(1),
+    preset: z.string().min(1),
+    seed: Seed.default(0),
+    /** Only the first n images, by name. */
+    limit: z.number().int().min(1).optional(),
+  })
+  .strict();
+export type SynthRunParams = z.output<typeof SynthRunParamsSchema>;
+
+export const SynthEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('skipped'), file: z.string(), reason: z.string() }),
+  z.object({ type: z.literal('progress'), done: z.number().int().nonnegative(), total: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('done'), report: SynthReportSchema }),
+]);
+export type SynthEvent = z.infer<typeof SynthEventSchema>;
+
+export const SynthPreviewInputSchema = z
+  .object({ dir: z.string().min(1), preset: z.string().min(1), seed: Seed.default(0), size: z.number().int().min(32).max(1024).default(256) })
+  .strict();
+
+export const SynthPreviewSchema = z.object({
+  /** The source photo (a crop of it) and the same crop degraded by the preset, as PNG files. */
+  clean: z.string(),
+  degraded: z.string(),
+  /** The degradation steps applied, in order, with their drawn parameters. */
+  applied: z.array(z.string()),
+});
+export type SynthPreview = z.infer<typeof SynthPreviewSchema>;

@@ -2,7 +2,15 @@
 // engine, the services, the CLI and the UI. Zod only.
 import { z } from 'zod';
 
+/** What restoring writes: the input's own format (where it can be written), or a conversion. The one list. */
 export const OutputFormatSchema = z.enum(['keep', 'png', 'jpeg', 'webp']);
+export type OutputFormatChoice = z.infer<typeof OutputFormatSchema>;
+export const DEFAULT_QUALITY = 92;
+export const QualitySchema = z.number().int().min(1).max(100);
+
+/** Restore's tile edge in pixels: smaller tiles spend most of their time on the overlap. The one limit (Settings, CLI, UI). */
+export const RESTORE_TILE = { min: 64, max: 8192 } as const;
+export const RestoreTileSchema = z.number().int().min(RESTORE_TILE.min).max(RESTORE_TILE.max);
 
 export const RestoreParamsSchema = z
   .object({
@@ -14,9 +22,9 @@ export const RestoreParamsSchema = z
     model: z.string().min(1).optional(),
     recursive: z.boolean().default(false),
     format: OutputFormatSchema.default('keep'),
-    quality: z.number().int().min(1).max(100).default(92),
+    quality: QualitySchema.default(DEFAULT_QUALITY),
     /** Tile edge in pixels; default chosen from available memory. */
-    tile: z.number().int().min(64).max(8192).optional(),
+    tile: RestoreTileSchema.optional(),
     /** Only the files that failed last time. */
     retryFailed: z.boolean().default(false),
     /** Automatic tone and colour (faded tones, low contrast, a yellowed cast) at this strength; off when absent or 0. */
@@ -42,7 +50,9 @@ export const RestoreEventSchema = z.discriminatedUnion('type', [
     skipped: z.number().int().nonnegative(),
     megapixelsTotal: z.number().nonnegative(),
     tile: z.number().int().positive(),
+    /** The model's id and its display name. */
     model: z.string(),
+    modelName: z.string().optional(),
     /** Output pixels per input pixel along each axis (an upscaler's 2, 4 ...); absent means 1. */
     scale: z.number().int().positive().optional(),
     /** Seconds the batch should take (the model timed on this machine before the first file); null when unknown. */
@@ -72,6 +82,12 @@ export const RestoreEventSchema = z.discriminatedUnion('type', [
     /** Absolute output path (done, and skipped when the output exists). */
     output: z.string().nullable(),
     reason: z.string().nullable(),
+    /** Restored files: their size, time, the tile used after any out-of-memory retries, and what was kept or changed. */
+    megapixels: z.number().nonnegative().optional(),
+    seconds: z.number().nonnegative().optional(),
+    tile: z.number().int().positive().optional(),
+    retries: z.number().int().nonnegative().optional(),
+    notes: z.array(z.string()).optional(),
   }),
   z.object({
     type: z.literal('done'),
@@ -93,7 +109,14 @@ export const TriageResultSchema = z.object({
   /** Most damaged first; score = probability the photo is degraded. */
   scores: z.array(z.object({ file: z.string(), score: z.number().min(0).max(1) })),
   failed: z.array(FailedFileSchema),
-});
-export type TriageResult = z.infer<typeof TriageResultSchema>;
   /** True when the scores are calibrated probabilities (the classifier's card has a calibration). */
   calibrated: z.boolean().default(false),
+});
+export type TriageResult = z.infer<typeof TriageResultSchema>;
+
+export const TriageEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('progress'), index: z.number().int().positive(), total: z.number().int().nonnegative(), file: z.string() }),
+  /** classifier: the name of the model that scored. */
+  z.object({ type: z.literal('done'), classifier: z.string(), result: TriageResultSchema }),
+]);
+export type TriageEvent = z.infer<typeof TriageEventSchema>;

@@ -23,10 +23,21 @@ import {
   TrainSpeedInputSchema,
   TrainSpeedSchema,
 } from '#shared/jobs';
-import { RestoreEventSchema, RestoreParamsSchema, TriageParamsSchema, TriageResultSchema } from '#shared/restore';
+import { RestoreEventSchema, RestoreParamsSchema, TriageEventSchema, TriageParamsSchema } from '#shared/restore';
 import { QueueAddParamsSchema, QueueAddResultSchema, QueueStatusSchema } from '#shared/queue';
+import {
+  DatasetCheckEventSchema,
+  DatasetCheckParamsSchema,
+  DatasetSplitParamsSchema,
+  SplitReportSchema,
+  SynthEventSchema,
+  SynthPreviewInputSchema,
+  SynthPreviewSchema,
+  SynthRunParamsSchema,
+} from '#shared/dataset';
 
 const Empty = z.object({}).strict();
+const RunRef = z.object({ runId: z.string().min(1) }).strict();
 
 export const engineContract = defineContract({
   methods: {
@@ -64,10 +75,15 @@ export const engineContract = defineContract({
     'models.rename': { input: ModelRenameInputSchema, output: ModelCardSchema },
 
     /** Pause and resume a restore.run stream between tiles (cancel = unsubscribe). */
-    'restore.pause': { input: z.object({ runId: z.string().min(1) }).strict(), output: z.object({ paused: z.boolean() }) },
-    'restore.resume': { input: z.object({ runId: z.string().min(1) }).strict(), output: z.object({ paused: z.boolean() }) },
-    /** Scores how damaged each photo of a folder looks, with the clean-vs-degraded classifier. */
-    'triage.run': { input: TriageParamsSchema, output: TriageResultSchema },
+    'restore.pause': { input: RunRef, output: z.object({ paused: z.boolean() }) },
+    'restore.resume': { input: RunRef, output: z.object({ paused: z.boolean() }) },
+    /** Stops a restore.run stream between tiles and still sends its `done` summary (cancelled: true); a rerun resumes. */
+    'restore.stop': { input: RunRef, output: z.object({ stopping: z.boolean() }) },
+
+    /** The deterministic train/validation split of a dataset folder. */
+    'dataset.split': { input: DatasetSplitParamsSchema, output: SplitReportSchema },
+    /** A crop of one photo of a clean folder and the same crop degraded by a preset, written as PNGs. */
+    'synth.preview': { input: SynthPreviewInputSchema, output: SynthPreviewSchema },
     /** Puts a folder's photos on the Redis queue (the model is loaded once to pin its fingerprint). */
     'queue.add': { input: QueueAddParamsSchema, output: QueueAddResultSchema },
     'queue.status': { input: z.object({ redis: z.string().min(1) }).strict(), output: QueueStatusSchema },
@@ -82,6 +98,12 @@ export const engineContract = defineContract({
     'evaluate.run': { params: EvaluateParamsSchema, data: EvaluateEventSchema },
     /** Restores a photo or a folder: start, progress…, file…, done. Unsubscribing cancels (a rerun resumes). */
     'restore.run': { params: RestoreParamsSchema, data: RestoreEventSchema },
+    /** Scores how damaged each photo of a folder looks, with the clean-vs-degraded classifier: progress…, done. */
+    'triage.run': { params: TriageParamsSchema, data: TriageEventSchema },
+    /** Decodes and hashes every file of a dataset folder: progress…, done with the report. Unsubscribing cancels. */
+    'dataset.check': { params: DatasetCheckParamsSchema, data: DatasetCheckEventSchema },
+    /** Degrades a folder of clean photos into a paired dataset: skipped…, progress…, done with the report. */
+    'synth.run': { params: SynthRunParamsSchema, data: SynthEventSchema },
   },
 });
 

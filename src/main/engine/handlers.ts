@@ -7,8 +7,11 @@ import type { EvaluateEvent, EvaluateParams, TrainEvent, TrainParams } from '#sh
 import { backendStatus, initBackend } from './backend';
 import type { EngineContract } from './contract';
 import { measureTrainSpeed } from './train/speed';
-import type { RestoreEvent, RestoreParams } from '#shared/restore';
-import { pauseGate, restoreJob, triageJob } from './jobs/restore-job';
+import type { RestoreEvent, RestoreParams, TriageEvent } from '#shared/restore';
+import type { DatasetCheckEvent, DatasetCheckParams, SynthEvent, SynthRunParams } from '#shared/dataset';
+import { restoreJob, restoreRun, triageJob } from './jobs/restore-job';
+import { datasetCheckJob, datasetSplit, synthJob, synthPreviewJob } from './jobs/data-jobs';
+import { queueAdd, queueStatusAt } from './jobs/queue-jobs';
 import {
   architectureSummaries,
   deleteModel,
@@ -22,7 +25,6 @@ import {
   showModel,
   trainRunInfo,
 } from './jobs/index';
-import { queueAdd, queueStatusAt } from './jobs/queue-jobs';
 
 const testHooksEnabled = (): boolean => process.env.STUDIO_TEST === '1';
 
@@ -108,22 +110,24 @@ export function createEngineHandlers(options: { exit?: (code: number) => void } 
     'models.rename': (input) => renameModel(input),
 
     'restore.pause': ({ runId }) => {
-      pauseGate(runId).pause();
+      restoreRun(runId).pause.pause();
       return { paused: true };
     },
     'restore.resume': ({ runId }) => {
-      pauseGate(runId).resume();
+      restoreRun(runId).pause.resume();
       return { paused: false };
     },
+    'restore.stop': ({ runId }) => {
+      restoreRun(runId).stop.abort();
+      return { stopping: true };
+    },
+    'dataset.split': (input) => datasetSplit(input),
+    'synth.preview': (input) => synthPreviewJob(input),
     'queue.add': async (input) => {
       await ensureBackend();
       return queueAdd(input);
     },
     'queue.status': ({ redis }) => queueStatusAt(redis),
-    'triage.run': async (input, { signal }) => {
-      await ensureBackend();
-      return triageJob(input, signal);
-    },
   };
 }
 
@@ -149,6 +153,13 @@ export function createEngineSources(): EventSources<EngineContract> {
       await ensureBackend();
       await restoreJob(params, ctx);
     }),
+    'triage.run': streamTask<{ dir: string; recursive: boolean; classifier?: string; modelsDir?: string }, TriageEvent>(async (params, ctx) => {
+      await ensureBackend();
+      await triageJob(params, ctx);
+    }),
+    // Decoding and synthesis use sharp and plain arrays: no tfjs backend needed.
+    'dataset.check': streamTask<DatasetCheckParams, DatasetCheckEvent>(datasetCheckJob),
+    'synth.run': streamTask<SynthRunParams, SynthEvent>(synthJob),
   };
 }
 

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RpcClient, type CallOptions, type SubscribeHandlers } from '#shared/rpc/client';
+import { StudioError } from '#shared/rpc/errors';
 import type { EngineState } from '#shared/contract';
 import type { EventDataOf, EventName, InputOf, MethodName, OutputOf, ParamsOf, Transport } from '#shared/rpc/protocol';
 import { createMemoryPair } from '#shared/rpc/memory';
@@ -118,6 +119,54 @@ export class EngineHost {
     handlers: SubscribeHandlers<EventDataOf<EngineContract, E>>,
   ): () => void {
     return this.connect().subscribe(event, params, handlers);
+  }
+
+  /**
+   * Runs an engine stream to its end and resolves with its `done` event (every event reaches `onEvent`
+   * first). When `signal` fires: with `stop`, once the run's start event has named its runId, the engine is
+   * asked to stop gracefully and the summary still comes; otherwise the stream is cancelled and the promise
+   * rejects with CANCELLED and `cancelled` as the sentence.
+   */
+  run<E extends EventName<EngineContract>>(
+    event: E,
+    params: ParamsOf<EngineContract, E>,
+    options: {
+      signal?: AbortSignal;
+      onEvent?: (data: EventDataOf<EngineContract, E>) => void;
+      stop?: (runId: string) => Promise<unknown>;
+      cancelled?: string;
+    } = {},
+  ): Promise<Extract<EventDataOf<EngineContract, E>, { type: 'done' }>> {
+    type Done = Extract<EventDataOf<EngineContract, E>, { type: 'done' }>;
+    const { signal } = options;
+    return new Promise<Done>((resolvePromise, reject) => {
+      let runId: string | null = null;
+      let done: Done | null = null;
+      const onAbort = (): void => {
+        if (runId && options.stop) {
+          options.stop(runId).catch(() => {});
+          return;
+        }
+        unsubscribe();
+        reject(new StudioError('CANCELLED', options.cancelled ?? 'The operation was cancelled.'));
+      };
+      const unsubscribe = this.subscribe(event, params, {
+        data: (data) => {
+          const tagged = data as { type?: string; runId?: string };
+          if (tagged.type === 'start' && typeof tagged.runId === 'string') runId = tagged.runId;
+          if (tagged.type === 'done') done = data as Done;
+          options.onEvent?.(data);
+        },
+        end: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (error) reject(error);
+          else if (done) resolvePromise(done);
+          else reject(new StudioError('INTERNAL', `The engine's ${event} stream ended without a result.`));
+        },
+      });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** Stops the engine (app quit, tests). */

@@ -5,7 +5,7 @@ import type { AppCommand, StudioContract } from '#shared/contract';
 import type { EventSources, Handlers } from '#shared/rpc/server';
 import { StudioError } from '#shared/rpc/errors';
 import type { FolderAccess } from '../security/folder-access';
-import { defaultModelsDir, dataDir } from '../paths';
+import { dataDir } from '../paths';
 import type { EngineHost } from './engine-host';
 import { listFolder, requireFolder } from './files';
 import { importDroppedPaths, newDropFolder } from './dropped';
@@ -65,13 +65,12 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
   const handlers: Handlers<StudioContract> = {
     'app.info': async (_input, { signal }) => {
       const status = await engine.call('engine.info', {}, { signal });
-      const s = await settings.get();
       return {
         version,
         mode: deps.mode,
         platform: process.platform,
         dataDir: dataDir(),
-        modelsDir: s.modelsDir ?? defaultModelsDir(),
+        modelsDir: await settings.modelsFolder(),
         backend: status.backend,
         backends: status.backends,
         threads: status.threads,

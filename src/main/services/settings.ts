@@ -1,9 +1,10 @@
 // Persistent settings: one JSON file in the data folder, validated by the contract's schema on read and
 // write. A damaged file is kept aside (settings.json.bad) and defaults are used, rather than failing to start.
 import { mkdir, readFile, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { SettingsSchema, type Settings } from '#shared/contract';
 import { writeFileAtomic } from '../fs-atomic';
+import { defaultModelsDir } from '../paths';
 
 export class SettingsStore {
   private cache: Settings | null = null;
@@ -40,6 +41,15 @@ export class SettingsStore {
     this.cache = next;
     for (const l of this.listeners) l(next);
     return next;
+  }
+
+  /**
+   * The models folder every face uses: `override` (the CLI's --models-dir) when given, else the one chosen in
+   * Settings, else the data folder's models/.
+   */
+  async modelsFolder(override?: string): Promise<string> {
+    if (override) return resolve(override);
+    return (await this.get()).modelsDir ?? defaultModelsDir();
   }
 
   onChange(listener: (s: Settings) => void): () => void {

@@ -1,18 +1,14 @@
 // The UI's model, dataset, training and evaluation methods: model calls go to the engine with the models
 // folder from Settings; training and evaluation run as jobs whose events the UI can replay.
-import { join } from 'node:path';
 import type { StudioContract } from '#shared/contract';
 import type { EventSources, Handlers } from '#shared/rpc/server';
 import type { TrainEvent, EvaluateEvent } from '#shared/jobs';
 import type { RestoreEvent } from '#shared/restore';
 import type { FolderAccess } from '../security/folder-access';
 import { StudioError } from '#shared/rpc/errors';
-import { checkDataset } from '../engine/data';
-import { dataDir, defaultModelsDir } from '../paths';
 import type { EngineHost } from './engine-host';
 import type { SettingsStore } from './settings';
 import { StreamJobs } from './stream-jobs';
-import { synthPreview } from './synth-preview';
 
 type Methods =
   | 'models.architectures'
@@ -106,7 +102,7 @@ export function createStudioJobs(deps: { engine: EngineHost; settings: SettingsS
     if (!start?.runId) throw new StudioError('JOB_NOT_FOUND', 'That job has not started yet; cancel it instead.');
     return start.runId;
   };
-  const modelsDir = async (): Promise<string> => (await settings.get()).modelsDir ?? defaultModelsDir();
+  const modelsDir = (): Promise<string> => settings.modelsFolder();
 
   const handlers: Pick<Handlers<StudioContract>, Methods> = {
     'models.architectures': (_input, { signal }) => engine.call('models.architectures', {}, { signal }),
@@ -118,8 +114,9 @@ export function createStudioJobs(deps: { engine: EngineHost; settings: SettingsS
     'models.delete': async ({ id }, { signal }) => engine.call('models.delete', { id, modelsDir: await modelsDir() }, { signal }),
     'models.rename': async (input, { signal }) => engine.call('models.rename', { ...input, modelsDir: await modelsDir() }, { signal }),
 
-    'dataset.check': async ({ dir }, { signal }) => (await checkDataset(dir, { signal })).report,
-    'synth.preview': (input) => synthPreview(join(dataDir(), 'previews'), input),
+    // Decoding every photo and degrading a sample are the engine's: the window's process only waits.
+    'dataset.check': async ({ dir }, { signal }) => (await engine.run('dataset.check', { dir }, { signal })).report,
+    'synth.preview': (input, { signal }) => engine.call('synth.preview', input, { signal }),
 
     'train.start': async (params) => {
       const full = { ...params, modelsDir: params.modelsDir ?? (await modelsDir()) };
@@ -169,7 +166,7 @@ export function createStudioJobs(deps: { engine: EngineHost; settings: SettingsS
     },
     'restore.pause': ({ jobId }, { signal }) => engine.call('restore.pause', { runId: runIdOf(jobId) }, { signal }),
     'restore.resume': ({ jobId }, { signal }) => engine.call('restore.resume', { runId: runIdOf(jobId) }, { signal }),
-    'triage.run': async (input, { signal }) => engine.call('triage.run', { ...input, modelsDir: await modelsDir() }, { signal }),
+    'triage.run': async (input, { signal }) => (await engine.run('triage.run', { ...input, modelsDir: await modelsDir() }, { signal })).result,
   };
 
   const events: Pick<EventSources<StudioContract>, 'train.events' | 'evaluate.events' | 'restore.events'> = {

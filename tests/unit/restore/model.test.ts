@@ -83,7 +83,7 @@ test('models are found by folder or id; a missing model names where to get one',
     assert.match(e.message, /--model/);
     return true;
   });
-  await assert.rejects(resolveModelDir('other', 'restore', lookup), (e: StudioError) => e.code === 'MODEL_NOT_FOUND' && /installed: mine/.test(e.message));
+  await assert.rejects(resolveModelDir('other', 'restore', lookup), (e: StudioError) => e.code === 'MODEL_NOT_FOUND' && /models: mine, old-photo/.test(e.message));
   await mkdir(join(root, 'not-a-model'));
   await assert.rejects(resolveModelDir(join(root, 'not-a-model'), 'restore', lookup), (e: StudioError) => e.code === 'MODEL_INVALID');
   await writeFile(join(root, 'not-a-model', 'model.json'), '{"format":"layers-model"}');

@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
 import { StudioError } from '#shared/rpc/errors';
 import type { CliCommand } from '../command';
-import { checkDataset } from '../../engine/data/check';
-import { scanDataset } from '../../engine/data/dataset';
-import { splitDataset } from '../../engine/data/split';
-import type { DatasetReport, SplitReport } from '#shared/dataset';
+import { DatasetCheckParamsSchema, DatasetSplitParamsSchema, type DatasetReport } from '#shared/dataset';
+import { withEngine } from '../engine';
+import { numberFlag, parseFlags } from '../flags';
 
 const usage = `Usage: studio dataset check <dir> [--json] [--min-size N]
        studio dataset split <dir> [--val 0.1] [--seed N] [--json]
@@ -25,13 +24,6 @@ split   shows the deterministic train/validation split (each file's side depends
   --val F       fraction for validation (default 0.1)
   --seed N      split seed (default 0)
   --json        one JSON line: {"seed","valFraction","train":[...],"val":[...]}`;
-
-function intFlag(value: string | undefined, name: string, fallback: number, min = 0, max = 2 ** 32 - 1): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new StudioError('BAD_INPUT', `--${name} must be an integer from ${min} to ${max}, got "${value}".`);
-  return n;
-}
 
 function list(label: string, items: string[], io: { out(line: string): void }, max = 10): void {
   if (items.length === 0) return;
@@ -95,32 +87,26 @@ export const datasetCommand: CliCommand = {
     const dir = positionals[0]!;
 
     if (sub === 'check') {
-      const minSize = intFlag(values['min-size'], 'min-size', 64, 1, 100_000);
+      const params = parseFlags(DatasetCheckParamsSchema, { dir, minSize: numberFlag(values['min-size']) });
       const showProgress = !values.json && process.stderr.isTTY;
-      const { report } = await checkDataset(dir, {
-        minSize,
-        signal,
-        onProgress: showProgress
-          ? (done, total) => {
-              if (done % 50 === 0 || done === total) io.err(`checked ${done}/${total}`);
-            }
-          : undefined,
-      });
+      const { report } = await withEngine({}, ({ engine }) =>
+        engine.run('dataset.check', params, {
+          signal,
+          onEvent: (e) => {
+            if (showProgress && e.type === 'progress' && (e.done % 50 === 0 || e.done === e.total)) io.err(`checked ${e.done}/${e.total}`);
+          },
+        }),
+      );
       if (values.json) io.out(JSON.stringify(report));
       else printReport(report, io);
       return report.pairs > 0 ? 0 : 1;
     }
 
-    const val = values.val === undefined ? 0.1 : Number(values.val);
-    if (!Number.isFinite(val) || val < 0 || val > 1) throw new StudioError('BAD_INPUT', `--val must be a fraction from 0 to 1, got "${values.val}".`);
-    const seed = intFlag(values.seed, 'seed', 0);
-    const { dataset } = await scanDataset(dir);
-    if (dataset.items.length === 0) throw new StudioError(dataset.kind === 'paired' ? 'DATASET_UNPAIRED' : 'DATASET_EMPTY', `${dataset.root} has nothing to split.`);
-    const split = splitDataset(dataset.items, { valFraction: val, seed });
-    const report: SplitReport = { seed, valFraction: val, train: split.train.map((i) => i.id), val: split.val.map((i) => i.id) };
+    const params = parseFlags(DatasetSplitParamsSchema, { dir, valFraction: numberFlag(values.val), seed: numberFlag(values.seed) }, { valFraction: '--val' });
+    const report = await withEngine({}, ({ engine }) => engine.call('dataset.split', params, { signal }));
     if (values.json) io.out(JSON.stringify(report));
     else {
-      io.out(`${dataset.items.length} items: ${split.train.length} train, ${split.val.length} validation (seed ${seed}).`);
+      io.out(`${report.train.length + report.val.length} items: ${report.train.length} train, ${report.val.length} validation (seed ${report.seed}).`);
       list('Validation', report.val, io, 50);
     }
     return 0;

@@ -2,10 +2,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
 import { StudioError } from '#shared/rpc/errors';
-import type { EvaluateParamsInput, EvaluateResult } from '#shared/jobs';
-import { EngineHost, inProcessLauncher } from '../../services/engine-host';
-import { applyBackendFlag } from '../options';
-import { formatDuration, modelsDirOption } from './models';
+import { EvaluateParamsSchema, type EvaluateResult } from '#shared/jobs';
+import { modelRef, withEngine } from '../engine';
+import { numberFlag, parseFlags } from '../flags';
+import { formatDuration } from '../format';
 
 const USAGE = `Usage: studio evaluate --model <id|folder> --data <paired-dir | clean-dir --synth <preset>> [options]
 
@@ -25,12 +25,6 @@ Options:
   --backend <name>    auto, tensorflow, wasm or cpu
   --json              one line on stdout: {"psnr","ssim","inputPsnr","inputSsim",
                       "images":[{"file","psnr","ssim","inputPsnr","inputSsim"}...], ...}`;
-
-function wholeNumber(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new StudioError('BAD_INPUT', `${flag} needs a whole number (got "${value}").`);
-  return Number(value);
-}
 
 function printTable(result: EvaluateResult, out: (line: string) => void): void {
   const width = Math.max(4, ...result.images.map((i) => i.file.length));
@@ -70,53 +64,31 @@ export const evaluateCommand: CliCommand = {
     });
     if (!values.model) throw new StudioError('BAD_INPUT', '--model is required: a model id or a model folder.');
     if (!values.data) throw new StudioError('BAD_INPUT', '--data is required: a paired folder, or a folder of clean images with --synth.');
-    applyBackendFlag(values.backend);
-    const modelsDir = await modelsDirOption(values['models-dir']);
-    const seed = wholeNumber(values.seed, '--seed');
-    const tile = wholeNumber(values.tile, '--tile');
-    const maxImages = wholeNumber(values['max-images'], '--max-images');
-    const model = /[\\/]/.test(values.model) || values.model.startsWith('.') ? resolve(values.model) : values.model;
-    const params: EvaluateParamsInput = {
-      model,
-      data: resolve(values.data),
-      ...(values.synth ? { synth: values.synth } : {}),
-      ...(seed !== undefined ? { seed } : {}),
-      ...(tile !== undefined ? { tile } : {}),
-      ...(maxImages !== undefined ? { maxImages } : {}),
-      ...(modelsDir ? { modelsDir } : {}),
-    };
-    const engine = new EngineHost(await inProcessLauncher());
-    try {
-      const result = await new Promise<EvaluateResult>((resolvePromise, reject) => {
-        let done: EvaluateResult | null = null;
-        const onAbort = (): void => {
-          unsubscribe();
-          reject(new StudioError('CANCELLED', 'Evaluation was cancelled.'));
-        };
-        const unsubscribe = engine.subscribe('evaluate.run', params, {
-          data: (event) => {
-            if (event.type === 'start') {
-              io.err(`Evaluating "${event.model.name}" on ${event.images} ${event.datasetKind === 'paired' ? 'pair' : 'image'}${event.images === 1 ? '' : 's'} (tiles up to ${event.tile} px)…`);
-            } else if (event.type === 'image') {
-              io.err(
-                `[${event.index}/${event.total}] ${event.file}: PSNR ${event.psnr.toFixed(2)} dB (input ${event.inputPsnr.toFixed(2)}), ` +
-                  `SSIM ${event.ssim.toFixed(4)} (input ${event.inputSsim.toFixed(4)}) · ${formatDuration(event.seconds)}`,
-              );
-            } else if (event.type === 'skipped') {
-              io.err(`skipped ${event.file}: ${event.reason}`);
-            } else if (event.type === 'done') {
-              done = event.result;
-            }
-          },
-          end: (error) => {
-            signal.removeEventListener('abort', onAbort);
-            if (error) reject(error);
-            else if (done) resolvePromise(done);
-            else reject(new StudioError('INTERNAL', 'The evaluation stream ended without a result.'));
-          },
-        });
-        if (signal.aborted) onAbort();
-        else signal.addEventListener('abort', onAbort, { once: true });
+    return withEngine({ backend: values.backend, modelsDir: values['models-dir'] }, async ({ engine, modelsDir }) => {
+      const params = parseFlags(EvaluateParamsSchema, {
+        model: modelRef(values.model!),
+        data: resolve(values.data!),
+        synth: values.synth || undefined,
+        seed: numberFlag(values.seed),
+        tile: numberFlag(values.tile),
+        maxImages: numberFlag(values['max-images']),
+        modelsDir,
+      });
+      const { result } = await engine.run('evaluate.run', params, {
+        signal,
+        cancelled: 'Evaluation was cancelled.',
+        onEvent: (event) => {
+          if (event.type === 'start') {
+            io.err(`Evaluating "${event.model.name}" on ${event.images} ${event.datasetKind === 'paired' ? 'pair' : 'image'}${event.images === 1 ? '' : 's'} (tiles up to ${event.tile} px)…`);
+          } else if (event.type === 'image') {
+            io.err(
+              `[${event.index}/${event.total}] ${event.file}: PSNR ${event.psnr.toFixed(2)} dB (input ${event.inputPsnr.toFixed(2)}), ` +
+                `SSIM ${event.ssim.toFixed(4)} (input ${event.inputSsim.toFixed(4)}) · ${formatDuration(event.seconds)}`,
+            );
+          } else if (event.type === 'skipped') {
+            io.err(`skipped ${event.file}: ${event.reason}`);
+          }
+        },
       });
       if (values.json) {
         io.out(
@@ -138,8 +110,6 @@ export const evaluateCommand: CliCommand = {
         printTable(result, io.out);
       }
       return 0;
-    } finally {
-      engine.dispose();
-    }
+    });
   },
 };

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
-import { inProcessLauncher, EngineHost } from '../../services/engine-host';
 import { appVersion } from '../../services';
-import { applyBackendFlag } from '../options';
+import { withEngine } from '../engine';
 
 export const infoCommand: CliCommand = {
   name: 'info',
@@ -21,9 +20,7 @@ builds it against a Python TensorFlow.`,
       options: { json: { type: 'boolean', default: false }, backend: { type: 'string' } },
       strict: true,
     });
-    applyBackendFlag(values.backend);
-    const engine = new EngineHost(await inProcessLauncher());
-    try {
+    return withEngine({ backend: values.backend }, async ({ engine }) => {
       const status = await engine.call('engine.info', {}, { signal });
       const info = {
         version: appVersion(),
@@ -50,8 +47,6 @@ builds it against a Python TensorFlow.`,
         if (status.nativeHint) io.out(status.nativeHint);
       }
       return 0;
-    } finally {
-      engine.dispose();
-    }
+    });
   },
 };

@@ -4,36 +4,8 @@ import type { CliCommand, CliIO } from '../command';
 import { StudioError } from '#shared/rpc/errors';
 import type { ModelCard } from '#shared/model-card';
 import { isNonCommercial } from '#shared/license';
-import { dataDir } from '../../paths';
-import { SettingsStore } from '../../services/settings';
-import { EngineHost, inProcessLauncher } from '../../services/engine-host';
-import { applyBackendFlag } from '../options';
-
-/** The models folder: --models-dir, else the one chosen in Settings, else the engine's default. */
-export async function modelsDirOption(flag: string | undefined): Promise<string | undefined> {
-  if (flag) return resolve(flag);
-  const settings = await SettingsStore.inDataDir(dataDir()).get().catch(() => null);
-  return settings?.modelsDir ?? undefined;
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}
+import { withEngine } from '../engine';
+import { formatBytes, formatCount, formatDuration } from '../format';
 
 function table(rows: string[][], io: CliIO): void {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -113,12 +85,9 @@ export const modelsCommand: CliCommand = {
     if (!action || !actions.includes(action)) {
       throw new StudioError('BAD_INPUT', action ? `Unknown models action "${action}" (use ${actions.join(', ')}).` : `Give an action: ${actions.join(', ')}.`);
     }
-    applyBackendFlag(values.backend);
-    const modelsDir = await modelsDirOption(values['models-dir']);
-    const dir = modelsDir ? { modelsDir } : {};
     const json = values.json;
-    const engine = new EngineHost(await inProcessLauncher());
-    try {
+    return withEngine({ backend: values.backend, modelsDir: values['models-dir'] }, async ({ engine, modelsDir }) => {
+      const dir = { modelsDir };
       switch (action) {
         case 'list': {
           need(0, 'no arguments');
@@ -185,8 +154,6 @@ export const modelsCommand: CliCommand = {
         default:
           return 2;
       }
-    } finally {
-      engine.dispose();
-    }
+    });
   },
 };

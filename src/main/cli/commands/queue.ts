@@ -11,7 +11,8 @@ import { parseRedisUrl } from '../../queue/jobs';
 import { enqueuePhotos, photosToQueue } from '../../queue/enqueue';
 import type { SkippedEntry } from '../../queue/list-file';
 import { queueStatus, withQueue } from '../../queue/status';
-import { formatDuration, modelsDirOption } from './models';
+import { cliModelsDir } from '../engine';
+import { formatDuration } from '../format';
 
 const USAGE = `Usage: studio queue <add|status|retry-failed|clear> --redis <url> [options]
 
@@ -66,7 +67,7 @@ async function add(values: Record<string, string | boolean | undefined>, positio
   const spec = typeof values.model === 'string' ? ((await stat(values.model).catch(() => null)) ? resolve(values.model) : values.model) : DEFAULT_RESTORE_MODEL;
   applyBackendFlag(values.backend as string | undefined);
   await initBackend();
-  const modelsDir = await modelsDirOption(values['models-dir'] as string | undefined);
+  const modelsDir = await cliModelsDir(values['models-dir'] as string | undefined);
   const result = await enqueuePhotos({ ...photos, url, out, model: spec, lookup: modelsDir ? { modelsDir } : {}, format, quality });
   const { added, alreadyQueued } = result;
   if (values.json) io.out(JSON.stringify({ ...result, skipped: photos.skipped }));

@@ -1,27 +1,13 @@
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
 import { StudioError } from '#shared/rpc/errors';
-import { initBackend } from '../../engine/backend';
-import { applyBackendFlag } from '../options';
-import { FORMAT_CHOICES, type FormatChoice } from '../../engine/infer/photo';
-import { loadRestoreModel } from '../../engine/infer/model';
-import { restoreBatch, type RestoreProgress } from '../../engine/infer/batch';
+import { OutputFormatSchema, RESTORE_TILE, RestoreParamsSchema, type RestoreEvent } from '#shared/restore';
+import { modelRef, withEngine } from '../engine';
+import { numberFlag, parseFlags } from '../flags';
+import { formatDuration, plural } from '../format';
 
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-function wholeNumber(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new StudioError('BAD_INPUT', `${flag} needs a whole number (got "${value}").`);
-  return Number(value);
-}
+type FileEvent = Extract<RestoreEvent, { type: 'file' }>;
 
 export const restoreCommand: CliCommand = {
   name: 'restore',
@@ -38,10 +24,11 @@ Options:
   --out <dir>        output folder (default: <input folder>-restored beside the input folder)
   --model <id|dir>   model id in the models folder, or a model folder (package or tfjs model.json folder);
                      default: the bundled "old-photo" model
+  --models-dir <dir> the models folder to look ids up in (default: the one chosen in Settings)
   --recursive        include subfolders (mirrored in the output folder)
-  --format <f>       keep (default), png, jpeg or webp
+  --format <f>       ${OutputFormatSchema.options.join(', ')} (default keep)
   --quality <n>      JPEG/WebP quality 1-100 (default 92)
-  --tile <n>         tile size in pixels (default: chosen from available memory)
+  --tile <n>         tile size in pixels, ${RESTORE_TILE.min} to ${RESTORE_TILE.max} (default: chosen from available memory)
   --retry-failed     process only the files that failed in earlier runs
   --tone <0..1>      after the model, bring back faded tones and remove a yellowed cast at this strength
                      (off by default; monochrome and sepia photos stay so; a photo that is not faded is
@@ -60,6 +47,7 @@ error), 130 when cancelled.`,
       options: {
         out: { type: 'string' },
         model: { type: 'string' },
+        'models-dir': { type: 'string' },
         recursive: { type: 'boolean', default: false },
         format: { type: 'string', default: 'keep' },
         quality: { type: 'string' },
@@ -71,71 +59,69 @@ error), 130 when cancelled.`,
       },
     });
     if (positionals.length !== 1) throw new StudioError('BAD_INPUT', 'Give exactly one input: a photo or a folder of photos.');
-    const format = values.format as FormatChoice;
-    if (!FORMAT_CHOICES.includes(format)) throw new StudioError('BAD_INPUT', `--format must be one of ${FORMAT_CHOICES.join(', ')} (got "${values.format}").`);
-    const quality = wholeNumber(values.quality, '--quality');
-    if (quality !== undefined && (quality < 1 || quality > 100)) throw new StudioError('BAD_INPUT', `--quality must be from 1 to 100 (got ${quality}).`);
-    const tone = values.tone === undefined ? undefined : Number(values.tone);
-    if (tone !== undefined && !(Number.isFinite(tone) && tone >= 0 && tone <= 1)) {
-      throw new StudioError('BAD_INPUT', `--tone is a strength from 0 to 1 (got "${values.tone}").`);
-    }
-    const tile = wholeNumber(values.tile, '--tile');
-    if (tile !== undefined && tile < 16) throw new StudioError('BAD_INPUT', `--tile must be at least 16 pixels (got ${tile}).`);
-
-    if (!(await stat(positionals[0]!).catch(() => null))) {
-      throw new StudioError('NOT_FOUND', `There is no file or folder at ${resolve(positionals[0]!)}.`);
-    }
-    applyBackendFlag(values.backend);
-    const backend = await initBackend();
-    const model = await loadRestoreModel(values.model);
-    let lastLine = 0;
-    let lastFile = '';
-    const report = (p: RestoreProgress): void => {
-      const now = Date.now();
-      const fresh = p.file !== lastFile;
-      if (!fresh && (now - lastLine < 1000 || p.fileFraction >= 1)) return;
-      lastLine = now;
-      lastFile = p.file;
-      const pct = `${Math.floor(p.fileFraction * 100)}%`.padStart(4);
-      const speed = p.megapixelsPerSecond > 0 ? `${p.megapixelsPerSecond.toFixed(2)} MP/s` : '- MP/s';
-      const eta = p.etaSeconds === null ? '' : ` · ETA ${formatDuration(p.etaSeconds)}`;
-      io.err(`[${p.index}/${p.total}] ${p.file} ${pct} · ${speed}${eta}${p.phase === 'paused' ? ' · paused' : ''}`);
-    };
-    try {
-      const summary = await restoreBatch(
-        {
-          input: positionals[0]!,
-          out: values.out,
-          model,
-          recursive: values.recursive,
-          format,
-          quality,
-          tile,
-          retryFailed: values['retry-failed'],
-          ...(tone ? { tone } : {}),
-        },
-        {
-          signal,
-          onStart: (s) => {
-            io.err(
-              `Restoring ${s.toDo} of ${s.found} image${s.found === 1 ? '' : 's'} (${s.megapixelsTotal.toFixed(1)} MP) with "${model.name}" ` +
-                `on ${backend.backend}, tiles of ${s.tile} px → ${s.out}` +
-                (s.scale > 1 ? `, ${s.scale}× upscale` : '') +
-                (s.estimatedSeconds !== null ? `, about ${formatDuration(s.estimatedSeconds)}` : '') +
-                (s.skipped ? ` (${s.skipped} already done, skipped)` : ''),
-            );
-          },
-          onProgress: report,
-          onFile: (f) => {
-            if (f.status === 'done') {
-              const extra = [f.retries ? `retried with ${f.tile}-px tiles after running out of memory` : '', ...f.notes].filter(Boolean);
-              io.err(`done ${f.file} → ${f.output} (${f.megapixels.toFixed(2)} MP in ${f.seconds.toFixed(1)}s${extra.length ? `; ${extra.join(', ')}` : ''})`);
-            } else if (f.status === 'failed') {
-              io.err(`FAILED ${f.file}: ${f.reason}`);
-            }
-          },
-        },
-      );
+    const parse = (modelsDir: string): ReturnType<typeof RestoreParamsSchema.parse> =>
+      parseFlags(RestoreParamsSchema, {
+        input: positionals[0],
+        out: values.out,
+        model: values.model === undefined ? undefined : modelRef(values.model),
+        recursive: values.recursive,
+        format: values.format,
+        quality: numberFlag(values.quality),
+        tile: numberFlag(values.tile),
+        retryFailed: values['retry-failed'],
+        // 0 is "off", as before; the schema takes 0..1.
+        tone: numberFlag(values.tone) || undefined,
+        modelsDir,
+      });
+    parse('.'); // bad flags are usage errors before the engine starts
+    return withEngine({ backend: values.backend, modelsDir: values['models-dir'] }, async ({ engine, modelsDir }) => {
+      const params = parse(modelsDir);
+      const { backend } = await engine.call('engine.info', {}, { signal });
+      const files: FileEvent[] = [];
+      let out = '';
+      let lastLine = 0;
+      let lastFile = '';
+      const report = (p: Extract<RestoreEvent, { type: 'progress' }>): void => {
+        const now = Date.now();
+        const fresh = p.file !== lastFile;
+        if (!fresh && (now - lastLine < 1000 || p.fileFraction >= 1)) return;
+        lastLine = now;
+        lastFile = p.file;
+        const pct = `${Math.floor(p.fileFraction * 100)}%`.padStart(4);
+        const speed = p.megapixelsPerSecond > 0 ? `${p.megapixelsPerSecond.toFixed(2)} MP/s` : '- MP/s';
+        const eta = p.etaSeconds === null ? '' : ` · ETA ${formatDuration(p.etaSeconds)}`;
+        io.err(`[${p.index}/${p.total}] ${p.file} ${pct} · ${speed}${eta}${p.phase === 'paused' ? ' · paused' : ''}`);
+      };
+      const onEvent = (e: RestoreEvent): void => {
+        if (e.type === 'start') {
+          out = e.out;
+          io.err(
+            `Restoring ${e.toDo} of ${plural(e.found, 'image')} (${e.megapixelsTotal.toFixed(1)} MP) with "${e.modelName ?? e.model}" ` +
+              `on ${backend}, tiles of ${e.tile} px → ${e.out}` +
+              ((e.scale ?? 1) > 1 ? `, ${e.scale}× upscale` : '') +
+              (e.estimatedSeconds != null ? `, about ${formatDuration(e.estimatedSeconds)}` : '') +
+              (e.skipped ? ` (${e.skipped} already done, skipped)` : ''),
+          );
+        } else if (e.type === 'progress') {
+          report(e);
+        } else if (e.type === 'file') {
+          files.push(e);
+          const output = e.output === null ? '' : relative(out, e.output);
+          if (e.status === 'done') {
+            const extra = [e.retries ? `retried with ${e.tile}-px tiles after running out of memory` : '', ...(e.notes ?? [])].filter(Boolean);
+            io.err(`done ${e.file} → ${output} (${(e.megapixels ?? 0).toFixed(2)} MP in ${(e.seconds ?? 0).toFixed(1)}s${extra.length ? `; ${extra.join(', ')}` : ''})`);
+          } else if (e.status === 'failed') {
+            io.err(`FAILED ${e.file}: ${e.reason}`);
+          }
+        }
+      };
+      // Ctrl+C stops between tiles and the summary still comes (restore.stop); a rerun resumes.
+      const summary = await engine.run('restore.run', params, {
+        signal,
+        onEvent,
+        stop: (runId) => engine.call('restore.stop', { runId }),
+        cancelled: 'The restore was cancelled before it started.',
+      });
       if (values.json) {
         io.out(
           JSON.stringify({
@@ -154,12 +140,12 @@ error), 130 when cancelled.`,
         );
         const LIST = 50;
         for (const status of ['done', 'skipped'] as const) {
-          const files = summary.files.filter((f) => f.status === status);
-          if (files.length === 0) continue;
-          io.out(`${status === 'done' ? 'Restored' : 'Skipped'}:${files.length > LIST ? ` (first ${LIST} of ${files.length})` : ''}`);
-          for (const f of files.slice(0, LIST)) {
-            if (f.status === 'done') io.out(`  ${f.file} → ${f.output}`);
-            else if (f.status === 'skipped') io.out(`  ${f.file} (${f.reason})`);
+          const listed = files.filter((f) => f.status === status);
+          if (listed.length === 0) continue;
+          io.out(`${status === 'done' ? 'Restored' : 'Skipped'}:${listed.length > LIST ? ` (first ${LIST} of ${listed.length})` : ''}`);
+          for (const f of listed.slice(0, LIST)) {
+            if (f.status === 'done') io.out(`  ${f.file} → ${f.output === null ? '' : relative(summary.out, f.output)}`);
+            else io.out(`  ${f.file} (${f.reason})`);
           }
         }
         if (summary.failed.length > 0) {
@@ -171,8 +157,6 @@ error), 130 when cancelled.`,
       }
       if (summary.cancelled) return 130;
       return summary.failed.length > 0 ? 1 : 0;
-    } finally {
-      model.dispose();
-    }
+    });
   },
 };

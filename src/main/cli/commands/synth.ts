@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import { StudioError } from '#shared/rpc/errors';
 import type { CliCommand } from '../command';
-import { PRESETS, resolvePreset } from '../../engine/data/synth/presets';
-import { synthesizeFolder } from '../../engine/data/synth/folder';
+import { SynthRunParamsSchema } from '#shared/dataset';
+import { PRESETS } from '../../engine/data/synth/presets';
+import { withEngine } from '../engine';
+import { numberFlag, parseFlags } from '../flags';
 
 const usage = `Usage: studio synth <clean-dir> --out <dir> --preset <name> [--seed N] [--json] [--limit N]
 
@@ -38,23 +40,22 @@ export const synthCommand: CliCommand = {
     if (positionals.length !== 1) throw new StudioError('BAD_INPUT', `studio synth takes one input folder, got ${positionals.length}.`);
     if (!values.out) throw new StudioError('BAD_INPUT', 'Missing --out <dir>.');
     if (!values.preset) throw new StudioError('BAD_INPUT', 'Missing --preset <name> (e.g. gaussian:25, jpeg:20, old-photo).');
-    const seed = values.seed === undefined ? 0 : Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) throw new StudioError('BAD_INPUT', `--seed must be an integer from 0 to 4294967295, got "${values.seed}".`);
-    const limit = values.limit === undefined ? undefined : Number(values.limit);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new StudioError('BAD_INPUT', `--limit must be a positive integer, got "${values.limit}".`);
-    const recipe = await resolvePreset(values.preset);
-
-    const report = await synthesizeFolder(positionals[0]!, values.out, {
-      recipe,
+    const params = parseFlags(SynthRunParamsSchema, {
+      input: positionals[0],
+      out: values.out,
       preset: values.preset,
-      seed,
-      limit,
-      signal,
-      onSkip: (file, reason) => io.err(`skipped ${file}: ${reason}`),
-      onProgress: (done, total) => {
-        if (!values.json && (done % 25 === 0 || done === total)) io.err(`synth ${done}/${total}`);
-      },
+      seed: numberFlag(values.seed),
+      limit: numberFlag(values.limit),
     });
+    const { report } = await withEngine({}, ({ engine }) =>
+      engine.run('synth.run', params, {
+        signal,
+        onEvent: (e) => {
+          if (e.type === 'skipped') io.err(`skipped ${e.file}: ${e.reason}`);
+          else if (e.type === 'progress' && !values.json && (e.done % 25 === 0 || e.done === e.total)) io.err(`synth ${e.done}/${e.total}`);
+        },
+      }),
+    );
     if (report.written === 0) {
       throw new StudioError('IMAGE_UNREADABLE', `None of the images could be read (${report.skipped.length} skipped).`, { skipped: report.skipped });
     }

@@ -3,11 +3,11 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CliCommand, CliIO } from '../command';
 import { StudioError } from '#shared/rpc/errors';
 import type { HyperParamSpec, HyperValue } from '#shared/model-card';
-import type { TrainDoneEvent, TrainEvent, TrainParamsInput } from '#shared/jobs';
+import { TrainParamsSchema, type TrainDoneEvent, type TrainEvent, type TrainParamsInput } from '#shared/jobs';
 import { ARCHITECTURE_IDS, getArchitecture } from '../../engine/models/index';
-import { EngineHost, inProcessLauncher } from '../../services/engine-host';
-import { applyBackendFlag } from '../options';
-import { formatCount, formatDuration, modelsDirOption } from './models';
+import { cliModelsDir, modelRef, withEngine } from '../engine';
+import { kebab, parseFlags } from '../flags';
+import { formatCount, formatDuration } from '../format';
 
 const TRAIN_OPTIONS = {
   data: { type: 'string' },
@@ -46,10 +46,6 @@ const TRAIN_OPTIONS = {
   backend: { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
-
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
 
 function archHelp(): string {
   return ARCHITECTURE_IDS.map((id) => {
@@ -173,7 +169,7 @@ export async function trainParamsFromArgs(args: string[]): Promise<{ params: Tra
   if (!data) throw new StudioError('BAD_INPUT', '--data is required: a paired folder (degraded/ + clean/) or a folder of clean images with --synth.');
   if (!out) throw new StudioError('BAD_INPUT', '--out is required: the model folder to write, or a name for the models folder.');
   const num = (key: string): number | undefined => parseNumber(str(key), `--${key}`);
-  const modelsDir = await modelsDirOption(str('models-dir'));
+  const modelsDir = await cliModelsDir(str('models-dir'));
   const optional = <T>(key: string, value: T | undefined): Record<string, T> => (value === undefined ? {} : { [key]: value });
   const patience = str('patience');
   const params: TrainParamsInput = {
@@ -203,20 +199,17 @@ export async function trainParamsFromArgs(args: string[]): Promise<{ params: Tra
     gan: v.gan === true,
     ...optional('adversarialWeight', num('adversarial-weight')),
     ...optional('vgg16Weights', str('vgg16-weights') === undefined ? undefined : resolve(str('vgg16-weights')!)),
-    ...optional('initFrom', str('init-from') === undefined ? undefined : pathOrName(str('init-from')!)),
-    out: pathOrName(out),
+    ...optional('initFrom', str('init-from') === undefined ? undefined : modelRef(str('init-from')!)),
+    out: modelRef(out),
     ...optional('name', str('name')),
     resume: v.resume === true,
     overwrite: v.overwrite === true,
     ...optional('workDir', str('work-dir') === undefined ? undefined : resolve(str('work-dir')!)),
     ...optional('modelsDir', modelsDir),
   };
+  // The engine's own schema checks every limit now, in flag words, before the engine starts.
+  parseFlags(TrainParamsSchema, params, { validationFraction: '--val-fraction', hyper: '--hyper' });
   return { params, json: v.json === true, ...optional('backend', str('backend')) };
-}
-
-/** A value with a slash or a leading dot is a folder (made absolute); anything else names a model. */
-function pathOrName(value: string): string {
-  return /[\\/]/.test(value) || value.startsWith('.') ? resolve(value) : value;
 }
 
 function fixed(value: number | null | undefined, digits: number): string {
@@ -339,42 +332,19 @@ export const trainCommand: CliCommand = {
   usage: USAGE,
   async run(args, io, signal) {
     const { params, json, backend } = await trainParamsFromArgs(args);
-    applyBackendFlag(backend);
     const progress = new Progress(io, json, params.arch);
-    const engine = new EngineHost(await inProcessLauncher());
-    try {
-      const done = await new Promise<TrainDoneEvent>((resolvePromise, reject) => {
-        let runId: string | null = null;
-        let result: TrainDoneEvent | null = null;
-        const onAbort = (): void => {
-          if (runId) {
-            io.err('Stopping after the current batch… (Ctrl+C again quits at once)');
-            void engine.call('train.stop', { runId }).catch(() => {});
-          } else {
-            unsubscribe();
-            reject(new StudioError('CANCELLED', 'Training was cancelled before it started.'));
-          }
-        };
-        const unsubscribe = engine.subscribe('train.run', params, {
-          data: (event) => {
-            if (event.type === 'start') runId = event.runId;
-            if (event.type === 'done') result = event;
-            progress.on(event);
-          },
-          end: (error) => {
-            signal.removeEventListener('abort', onAbort);
-            if (error) reject(error);
-            else if (result) resolvePromise(result);
-            else reject(new StudioError('INTERNAL', 'The training stream ended without a result.'));
-          },
-        });
-        if (signal.aborted) onAbort();
-        else signal.addEventListener('abort', onAbort, { once: true });
+    return withEngine({ backend, modelsDir: params.modelsDir }, async ({ engine }) => {
+      const done = await engine.run('train.run', params, {
+        signal,
+        onEvent: (event) => progress.on(event),
+        stop: (runId) => {
+          io.err('Stopping after the current batch… (Ctrl+C again quits at once)');
+          return engine.call('train.stop', { runId });
+        },
+        cancelled: 'Training was cancelled before it started.',
       });
       progress.done(done);
       return done.status === 'cancelled' ? 130 : 0;
-    } finally {
-      engine.dispose();
-    }
+    });
   },
 };

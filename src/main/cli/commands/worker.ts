@@ -8,7 +8,7 @@ import { initBackend } from '../../engine/backend';
 import { applyBackendFlag } from '../options';
 import { connectRedis, parseRedisUrl, QUEUE_NAME, type RestoreJob } from '../../queue/jobs';
 import { ModelCache, processRestoreJob, type JobResult } from '../../queue/worker';
-import { modelsDirOption } from './models';
+import { cliModelsDir } from '../engine';
 
 function positive(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -56,7 +56,7 @@ Each finished photo is one line on stderr ("done <file> → <output>" or "FAILED
     const lockMs = Math.round(positive(values['lock-seconds'], '--lock-seconds', 30) * 1000);
     applyBackendFlag(values.backend);
     const backend = await initBackend();
-    const modelsDir = await modelsDirOption(values['models-dir']);
+    const modelsDir = await cliModelsDir(values['models-dir']);
     const models = new ModelCache(modelsDir ? { modelsDir } : {});
     const connection = await connectRedis(url, { persistent: true });
     connection.on('error', () => {}); // reconnects; BullMQ reports lasting trouble itself

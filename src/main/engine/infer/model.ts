@@ -9,13 +9,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { StudioError } from '#shared/rpc/errors';
 import type { ModelCard } from '#shared/model-card';
-import { bundledModelsDir, defaultModelsDir } from '../../paths';
-import { CARD_JSON, loadModelFiles, loadPackageDir, MODEL_JSON, readCard } from '../package/index';
+import { CARD_JSON, isModelFolder, loadModelFiles, loadPackageDir, locateModel, lookupRoots, modelIds, MODEL_JSON, readCard, type ModelLookup } from '../package/index';
 import type { TileModel } from './tiles';
+import { exists } from '../../fs-exists';
+
+export type { ModelLookup };
 
 /** The bundled default restoration model (resources/models/old-photo). */
 export const DEFAULT_RESTORE_MODEL = 'old-photo';
@@ -45,12 +47,6 @@ export interface RestoreModel {
   dispose(): void;
 }
 
-export interface ModelLookup {
-  /** Folder of the user's model packages; default `STUDIO_HOME/models` (paths.defaultModelsDir). */
-  modelsDir?: string;
-  /** Folder of the bundled models; default `resources/models`. */
-  bundledDir?: string;
-}
 
 export interface LoadedModelDir {
   id: string;
@@ -192,36 +188,6 @@ export function analyseLayers(model: tfl.LayersModel): LayerAnalysis {
   return { receptiveRadius: Math.ceil(receptiveRadius), multiple, bytesPerPixel };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function isModelFolder(dir: string): Promise<boolean> {
-  return (await exists(join(dir, MODEL_JSON))) || (await exists(join(dir, CARD_JSON)));
-}
-
-function looksLikePath(spec: string): boolean {
-  return isAbsolute(spec) || spec.startsWith('.') || spec.includes('/') || spec.includes('\\');
-}
-
-async function packageIds(dir: string): Promise<string[]> {
-  try {
-    const names = await readdir(dir);
-    const ids: string[] = [];
-    for (const name of names.sort()) {
-      if (!name.startsWith('.') && (await isModelFolder(join(dir, name)))) ids.push(name);
-    }
-    return ids;
-  } catch {
-    return [];
-  }
-}
-
 export type ModelPurpose = 'restore' | 'classify';
 
 function howToGetOne(purpose: ModelPurpose, modelsDir: string, bundled: string): string {
@@ -235,8 +201,7 @@ function howToGetOne(purpose: ModelPurpose, modelsDir: string, bundled: string):
 
 /** The model folder a --model value (or the default, when none is given) refers to. */
 export async function resolveModelDir(spec: string | undefined, purpose: ModelPurpose, lookup: ModelLookup = {}): Promise<string> {
-  const modelsDir = resolve(lookup.modelsDir ?? defaultModelsDir());
-  const bundled = resolve(lookup.bundledDir ?? bundledModelsDir());
+  const { modelsDir, bundled } = lookupRoots(lookup);
   if (spec === undefined || spec === '') {
     const id = purpose === 'restore' ? DEFAULT_RESTORE_MODEL : DEFAULT_CLASSIFIER_MODEL;
     for (const dir of purpose === 'restore' ? [join(bundled, id), join(modelsDir, id)] : [join(modelsDir, id), join(bundled, id)]) {
@@ -246,7 +211,7 @@ export async function resolveModelDir(spec: string | undefined, purpose: ModelPu
       // Any classifier package the user trained or imported: the newest wins.
       let best: { dir: string; createdAt: string } | null = null;
       for (const root of [modelsDir, bundled]) {
-        for (const name of await packageIds(root)) {
+        for (const name of await modelIds(root)) {
           const card = await readCard(join(root, name)).catch(() => null);
           if (card?.task === 'classify' && (!best || card.createdAt > best.createdAt)) best = { dir: join(root, name), createdAt: card.createdAt };
         }
@@ -260,23 +225,11 @@ export async function resolveModelDir(spec: string | undefined, purpose: ModelPu
         : `No classifier model is available. ${howToGetOne(purpose, modelsDir, bundled)}`,
     );
   }
-  if (looksLikePath(spec) || (await exists(spec))) {
-    const dir = resolve(spec);
-    if (!(await exists(dir))) throw new StudioError('MODEL_NOT_FOUND', `There is no model folder at ${dir}.`);
-    if (!(await stat(dir)).isDirectory() || !(await isModelFolder(dir))) {
-      throw new StudioError('MODEL_INVALID', `${dir} is not a model folder (it has neither ${CARD_JSON} nor ${MODEL_JSON}).`);
-    }
-    return dir;
+  const { dir } = await locateModel(spec, lookup, howToGetOne(purpose, modelsDir, bundled));
+  if (!(await stat(dir)).isDirectory() || !(await isModelFolder(dir))) {
+    throw new StudioError('MODEL_INVALID', `${dir} is not a model folder (it has neither ${CARD_JSON} nor ${MODEL_JSON}).`);
   }
-  for (const root of [modelsDir, bundled]) {
-    if (await isModelFolder(join(root, spec))) return join(root, spec);
-  }
-  const known = [...new Set([...(await packageIds(modelsDir)), ...(await packageIds(bundled))])];
-  throw new StudioError(
-    'MODEL_NOT_FOUND',
-    `There is no model "${spec}" in ${modelsDir}${known.length ? ` (installed: ${known.join(', ')})` : ' (no models are installed)'}. ` +
-      howToGetOne(purpose, modelsDir, bundled),
-  );
+  return dir;
 }
 
 /** A short hash of the model's files: model.json and the weight files it lists. */

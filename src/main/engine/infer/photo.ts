@@ -18,15 +18,15 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { StudioError } from '#shared/rpc/errors';
+import { DEFAULT_QUALITY, OutputFormatSchema, type OutputFormatChoice } from '#shared/restore';
 import { withSharpReason } from '../data/sharp-errors';
 
 /** Formats restoration writes. */
 export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'tiff' | 'avif';
-/** What `--format` accepts: keep the input's format (where it can be written), or convert. */
-export type FormatChoice = 'keep' | 'png' | 'jpeg' | 'webp';
-export const FORMAT_CHOICES: readonly FormatChoice[] = ['keep', 'png', 'jpeg', 'webp'];
-
-export const DEFAULT_QUALITY = 92;
+/** What `--format` accepts: keep the input's format (where it can be written), or convert (shared/restore.ts's list). */
+export type FormatChoice = OutputFormatChoice;
+export const FORMAT_CHOICES: readonly FormatChoice[] = OutputFormatSchema.options;
+export { DEFAULT_QUALITY };
 
 const DECODE_OPTIONS: SharpOptions = { failOn: 'truncated' };
 

@@ -2,12 +2,15 @@
 // fingerprint.
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { StudioError } from '#shared/rpc/errors';
 import { badInput } from '#shared/rpc/server';
 import { PackageIdSchema } from '#shared/model-card';
-import { dataDir, defaultModelsDir } from '../../paths';
+import { dataDir, defaultModelsDir, looksLikePath } from '../../paths';
+import { exists } from '../../fs-exists';
+
+export { exists };
 import { openDataset, resolvePreset, type Dataset, type DegradationRecipe } from '../data/index';
 import { slugify } from '../package/index';
 
@@ -18,22 +21,8 @@ export function parseParams<S extends z.ZodType>(schema: S, input: unknown, what
   return parsed.data;
 }
 
-/** A reference that is a path rather than an id/name. */
-export function looksLikePath(spec: string): boolean {
-  return isAbsolute(spec) || spec.startsWith('.') || spec.includes('/') || spec.includes('\\');
-}
-
 export function modelsRoot(modelsDir?: string): string {
   return resolve(modelsDir ?? defaultModelsDir());
-}
-
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function asId(text: string): string {

@@ -14,5 +14,5 @@ export {
   showModel,
   type ModelRef,
 } from './models-jobs';
-export { dataFingerprint, looksLikePath, modelsRoot, openJobData, resolveTrainOutput, type TrainOutput } from './common';
+export { dataFingerprint, modelsRoot, openJobData, resolveTrainOutput, type TrainOutput } from './common';
 export { readRunState, RUN_STATE_FILE } from './run-state';

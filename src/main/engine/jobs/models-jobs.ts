@@ -2,7 +2,7 @@
 // export (zip), delete, rename. Broken packages are listed with their error; every other operation on one
 // fails with MODEL_INVALID naming the file and the problem.
 import { open, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { StudioError } from '#shared/rpc/errors';
 import type { ArchitectureSummary, ModelDetails, ModelImportResult, ModelListItem } from '#shared/jobs';
 import type { HyperParams, LayerSummary, ModelCard } from '#shared/model-card';
@@ -17,19 +17,16 @@ import {
   loadModelFiles,
   renamePackage,
   verifyPackage,
+  locateModel,
+  type ModelRef,
 } from '../package/index';
+
+export type { ModelRef };
 import { importKerasH5, isHdf5File, isKerasArchive } from '../keras/index';
 import { importPytorchWeights, sniffWeightsFile } from '../pytorch/index';
-import { exists, looksLikePath, modelsRoot } from './common';
+import { modelsRoot } from './common';
 import { bundledModelsDir } from '../../paths';
 
-export interface ModelRef {
-  root: string;
-  id: string;
-  dir: string;
-  /** A model shipped with the app (resources/models): it can be shown, used and exported, not changed. */
-  bundled: boolean;
-}
 
 function finalPsnr(card: ModelCard): number | null {
   return card.training?.finalMetrics?.psnr ?? null;
@@ -57,24 +54,8 @@ export async function listModels(input: { modelsDir?: string } = {}): Promise<Mo
 }
 
 /** A model id in the models folder, or a package folder path. MODEL_NOT_FOUND when there is nothing there. */
-export async function resolveModelRef(spec: string, modelsDir?: string): Promise<ModelRef> {
-  if (looksLikePath(spec)) {
-    const dir = resolve(spec);
-    if (!(await exists(dir))) throw new StudioError('MODEL_NOT_FOUND', `There is no model folder at ${dir}.`);
-    return { root: dirname(dir), id: basename(dir), dir, bundled: false };
-  }
-  const root = modelsRoot(modelsDir);
-  const dir = join(root, spec);
-  if (!(await exists(dir))) {
-    const shipped = bundledModelsDir();
-    if (await exists(join(shipped, spec))) return { root: shipped, id: spec, dir: join(shipped, spec), bundled: true };
-    const known = (await listModels({ modelsDir })).map((p) => p.id);
-    throw new StudioError(
-      'MODEL_NOT_FOUND',
-      `There is no model "${spec}" in ${root}${known.length ? ` (models: ${known.join(', ')})` : ' (it holds no models)'}.`,
-    );
-  }
-  return { root, id: spec, dir, bundled: false };
+export function resolveModelRef(spec: string, modelsDir?: string): Promise<ModelRef> {
+  return locateModel(spec, modelsDir ? { modelsDir } : {});
 }
 
 /** Refuses to change a bundled model (an app update would bring it back; installed apps may be read-only). */

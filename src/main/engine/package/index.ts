@@ -30,3 +30,4 @@ export {
   writeArtifacts,
   writeNamedWeights,
 } from './model-io';
+export { isModelFolder, locateModel, lookupRoots, modelIds, type ModelLookup, type ModelRef } from './locate';

@@ -1,13 +1,17 @@
 // The train wizard's live preview of a degradation preset: a crop of one photo of the folder, and the same
-// crop degraded, written as PNGs into the data folder (which the image route serves).
+// crop degraded, written as PNGs into the data folder (which the image route serves). Runs in the engine
+// process: decoding a large photo and degrading it would otherwise hold up the window's process.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import type { SynthPreview } from '#shared/contract';
+import type { SynthPreview } from '#shared/dataset';
 import { StudioError } from '#shared/rpc/errors';
-import { encodePng, loadRgbImage, openDataset, resolvePreset, synthesize, type RgbImage } from '../engine/data';
-import { cropRect } from '../engine/data/patches';
-import { writeFileAtomic } from '../fs-atomic';
+import { encodePng, loadRgbImage, type RgbImage } from '../image';
+import { openDataset } from '../dataset';
+import { cropRect } from '../patches';
+import { resolvePreset } from './presets';
+import { synthesize } from './recipe';
+import { writeFileAtomic } from '../../../fs-atomic';
 
 export async function synthPreview(
   previewsDir: string,
