@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { initBackend, resolvePreference } from '../src/main/engine/backend';
 import { deriveSeed, loadRgbImage, openDataset, presetRecipe, synthesize, type RgbImage } from '../src/main/engine/data/index';
-import { loadRestoreModel } from '../src/main/engine/infer/model';
+import { loadDamageDetector } from '../src/main/engine/infer/model';
 import { planTiles } from '../src/main/engine/infer/memory';
 import { restoreTiled } from '../src/main/engine/infer/tiles';
 import { fillDamage } from '../src/main/engine/infer/fill';
@@ -42,7 +42,7 @@ if (!data || !values.model) {
 }
 const seed = Number(values.seed);
 await initBackend(resolvePreference(process.env.STUDIO_BACKEND ?? 'auto'));
-const model = await loadRestoreModel(values.model);
+const model = await loadDamageDetector(values.model);
 const recipe = presetRecipe('old-photo-damage');
 
 async function detect(image: RgbImage): Promise<Float32Array> {

@@ -29,6 +29,10 @@ export const RestoreParamsSchema = z
     retryFailed: z.boolean().default(false),
     /** Automatic tone and colour (faded tones, low contrast, a yellowed cast) at this strength; off when absent or 0. */
     tone: z.number().min(0).max(1).optional(),
+    /** Damage repair (scratches, dust, cracks found by a detector and filled) before the model, at this strength; off when absent or 0. */
+    repair: z.number().min(0).max(1).optional(),
+    /** The damage detector: a model id or folder; default the bundled "damage" model. */
+    repairModel: z.string().min(1).optional(),
     modelsDir: z.string().min(1).optional(),
   })
   .strict();
@@ -88,6 +92,8 @@ export const RestoreEventSchema = z.discriminatedUnion('type', [
     tile: z.number().int().positive().optional(),
     retries: z.number().int().nonnegative().optional(),
     notes: z.array(z.string()).optional(),
+    /** With repair on: the absolute path of the damage mask it filled (a red-on-transparent PNG, the input's size). */
+    mask: z.string().optional(),
   }),
   z.object({
     type: z.literal('done'),

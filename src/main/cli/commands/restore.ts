@@ -30,6 +30,11 @@ Options:
   --quality <n>      JPEG/WebP quality 1-100 (default 92)
   --tile <n>         tile size in pixels, ${RESTORE_TILE.min} to ${RESTORE_TILE.max} (default: chosen from available memory)
   --retry-failed     process only the files that failed in earlier runs
+  --repair <0..1>    before the model, find scratches, dust and cracks with the damage detector and fill
+                     them from the pixels around them (off by default; 0.5 fills what the detector is sure
+                     of, 1 also the faint ones); every other pixel is left to the model. The mask it filled
+                     is kept in <out>/.studio-masks/ (Compare can lay it over the photo)
+  --repair-model <id|dir>  the damage detector (default: the bundled "damage" model)
   --tone <0..1>      after the model, bring back faded tones and remove a yellowed cast at this strength
                      (off by default; monochrome and sepia photos stay so; a photo that is not faded is
                      left as it is)
@@ -54,6 +59,8 @@ error), 130 when cancelled.`,
         tile: { type: 'string' },
         'retry-failed': { type: 'boolean', default: false },
         tone: { type: 'string' },
+        repair: { type: 'string' },
+        'repair-model': { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
@@ -71,6 +78,8 @@ error), 130 when cancelled.`,
         retryFailed: values['retry-failed'],
         // 0 is "off", as before; the schema takes 0..1.
         tone: numberFlag(values.tone) || undefined,
+        repair: numberFlag(values.repair) || undefined,
+        repairModel: values['repair-model'] === undefined ? undefined : modelRef(values['repair-model']),
         modelsDir,
       });
     parse('.'); // bad flags are usage errors before the engine starts

@@ -14,7 +14,9 @@ import { JOURNAL_VERSION, type Journal, type JournalRecord } from './journal';
 import { isOutOfMemory } from './memory';
 import type { RestoreModel } from './model';
 import { readPhoto, type Photo } from './photo';
-import { restorePhoto } from './restore-image';
+import { restorePhoto, type RepairOutcome } from './restore-image';
+import type { RepairStage } from './repair';
+import { writeMask } from './mask-file';
 
 /** What every file of one batch shares. */
 export interface BatchContext {
@@ -31,6 +33,7 @@ export interface BatchContext {
   quality: number;
   tile?: number;
   tone?: number;
+  repair?: RepairStage;
   /** The batch's tile before any out-of-memory retry. */
   defaultTile: number;
   tally: BatchTally;
@@ -56,6 +59,17 @@ export function notesOf(
   if (photo.cmyk) notes.push('CMYK converted to sRGB');
   if (photo.pages > 1) notes.push(`only the first of ${photo.pages} pages/frames restored`);
   return notes;
+}
+
+function repairNote(repair: RepairOutcome): string {
+  if (repair.status === 'skipped') return repair.reason;
+  return repair.filledShare > 0 ? `damage filled on ${(repair.filledShare * 100).toFixed(2)}% of the pixels` : 'no damage found';
+}
+
+/** The repaired photo's mask, for Compare; a mask that cannot be written costs the overlay, not the photo. */
+async function keepMask(ctx: BatchContext, outputRel: string, repair: RepairOutcome | undefined, photo: Photo): Promise<string | undefined> {
+  if (repair?.status !== 'repaired') return undefined;
+  return writeMask(ctx.out, outputRel, repair.replaced, photo.width, photo.height).catch(() => undefined);
 }
 
 async function record(ctx: BatchContext, r: JournalRecord): Promise<void> {
@@ -110,6 +124,7 @@ export async function restoreBatchFile(ctx: BatchContext, index: number, item: W
       result = await restorePhoto(model, photo, plan.format, {
         tile: ctx.tile,
         ...(ctx.tone ? { tone: { strength: ctx.tone } } : {}),
+        ...(ctx.repair ? { repair: ctx.repair } : {}),
         signal,
         beforeTile: async () => {
           if (control.pause?.isPaused) {
@@ -152,6 +167,7 @@ export async function restoreBatchFile(ctx: BatchContext, index: number, item: W
       if (WRITE_ERRORS.has((cause as NodeJS.ErrnoException).code ?? '')) throw unwritable(dirname(plan.output), cause);
       throw error;
     }
+    const mask = await keepMask(ctx, plan.outputRel, result.repair, photo);
     const seconds = (Date.now() - fileStart) / 1000;
     await record(ctx, {
       ...base,
@@ -183,7 +199,8 @@ export async function restoreBatchFile(ctx: BatchContext, index: number, item: W
         width: result.restored.width,
         height: result.restored.height,
         scale: result.restored.scale,
-      }),
+      }).concat(result.repair ? [repairNote(result.repair)] : []),
+      ...(mask ? { mask } : {}),
     };
     tally.files.push(outcome);
     control.onFile?.(outcome);

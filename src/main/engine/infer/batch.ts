@@ -20,6 +20,7 @@ import { estimateBatchSeconds, timeModel } from './estimate';
 import { planTiles } from './memory';
 import type { RestoreModel } from './model';
 import { PauseGate } from './pause';
+import type { RepairStage } from './repair';
 import type { FormatChoice } from './photo';
 
 export { defaultOutputDir, listImages, planOutputs, type PlannedFile } from './batch-plan';
@@ -44,6 +45,8 @@ export interface RestoreBatchOptions {
   retryFailed?: boolean;
   /** Automatic tone and colour after the model, at this strength (0-1); off when absent. */
   tone?: number;
+  /** Damage repair before the model (the detector's mask, filled), at this strength (0-1); off when absent. */
+  repair?: RepairStage;
 }
 
 export interface RestoreBatchControl {
@@ -102,6 +105,8 @@ export type FileOutcome =
       retries: number;
       /** What was kept or changed, for the log (16-bit, alpha, ICC, orientation, pages ...). */
       notes: string[];
+      /** With repair on: the damage mask it filled, a PNG relative to the output folder (see MASKS_DIR). */
+      mask?: string;
     }
   | { status: 'skipped'; file: string; output: string | null; reason: string }
   | { status: 'failed'; file: string; reason: string };
@@ -125,6 +130,14 @@ export interface RestoreSummary {
 }
 
 /** Restores a file or folder of photos. Resolves with the summary (also when cancelled: `cancelled` is set). */
+/** Seconds per pixel of the model, plus the detector's when repair is on; null when either cannot run a tile. */
+async function timeStages(model: RestoreModel, detector?: RestoreModel): Promise<number | null> {
+  const own = await timeModel(model).catch(() => null);
+  if (own === null || !detector) return own;
+  const detecting = await timeModel(detector).catch(() => null);
+  return detecting === null ? null : own + detecting;
+}
+
 export async function restoreBatch(options: RestoreBatchOptions, control: RestoreBatchControl = {}): Promise<RestoreSummary> {
   const started = Date.now();
   const { model } = options;
@@ -136,13 +149,15 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
   try {
     // Outputs made with other settings are redone; the tone stage is part of the settings only when on, so
     // journals written before it existed stay valid.
-    const settings = `${model.fingerprint}|${target.formatChoice}|${target.quality}${options.tone ? `|tone ${options.tone}` : ''}`;
+    const settings =
+      `${model.fingerprint}|${target.formatChoice}|${target.quality}${options.tone ? `|tone ${options.tone}` : ''}` +
+      (options.repair ? `|repair ${options.repair.strength} ${options.repair.detector.fingerprint}` : '');
     const planned = planOutputs(target.root, out, target.inputs, target.formatChoice);
     const { toDo, skippedFiles } = await sortWork(planned, held.journal, out, settings, options.retryFailed ?? false);
     const sizes = await measureWork(toDo);
     const defaultPlan = planTiles(model, options.tile);
     // A model that cannot even run one small tile (out of memory) gets no estimate; its files say why.
-    const secondsPerPixel = toDo.length > 0 ? await timeModel(model).catch(() => null) : null;
+    const secondsPerPixel = toDo.length > 0 ? await timeStages(model, options.repair?.detector) : null;
     const estimatedSeconds = secondsPerPixel === null ? null : estimateBatchSeconds(sizes, defaultPlan, model, secondsPerPixel);
     const megapixelsTotal = toDo.reduce((a, t) => a + t.megapixels, 0);
     control.onStart?.({
@@ -173,6 +188,7 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
       quality: target.quality,
       tile: options.tile,
       tone: options.tone,
+      repair: options.repair,
       defaultTile: defaultPlan.tile,
       tally,
     };

@@ -19,6 +19,7 @@ export {
   DEFAULT_CLASSIFIER_MODEL,
   DEFAULT_RESTORE_MODEL,
   loadModelDir,
+  loadDamageDetector,
   loadRestoreModel,
   resolveModelDir,
   wrapLayersModel,

@@ -21,6 +21,8 @@ export type { ModelLookup };
 
 /** The bundled default restoration model (resources/models/old-photo). */
 export const DEFAULT_RESTORE_MODEL = 'old-photo';
+/** The bundled damage detector (resources/models/damage), restore's repair stage. */
+export const DEFAULT_DAMAGE_MODEL = 'damage';
 /** The model-zoo id of the clean-vs-degraded classifier, also the id triage looks for first. */
 export const DEFAULT_CLASSIFIER_MODEL = 'classifier';
 
@@ -276,7 +278,7 @@ function symmetricPadTo(x: tf.Tensor4D, height: number, width: number): tf.Tenso
  */
 export function wrapLayersModel(
   model: tfl.LayersModel,
-  info: { id: string; name: string; fingerprint: string; card?: ModelCard | null },
+  info: { id: string; name: string; fingerprint: string; card?: ModelCard | null; detector?: boolean },
 ): RestoreModel {
   const inputShape = (model.inputs[0]?.shape ?? []) as Shape;
   const outShape = (model.outputs[0]?.shape ?? []) as Shape;
@@ -288,6 +290,9 @@ export function wrapLayersModel(
   }
   if (info.card?.task === 'classify') {
     throw new StudioError('MODEL_INVALID', `"${info.name}" is a classifier, not a restoration model. Use it with \`studio triage\`.`);
+  }
+  if (info.card?.task === 'detect' && !info.detector) {
+    throw new StudioError('MODEL_INVALID', `"${info.name}" is a damage detector, not a restoration model. Use it for the repair stage (\`studio restore --repair 0.5 --repair-model ${info.id}\`).`);
   }
   const channels = inputShape[3];
   if (channels !== 3 && channels !== 1) {
@@ -358,10 +363,25 @@ function measureScale(model: tfl.LayersModel, name: string, channels: number, fi
 
 /** Finds and loads the restoration model for a --model value (default: the bundled old-photo model). */
 export async function loadRestoreModel(spec?: string, lookup: ModelLookup = {}): Promise<RestoreModel> {
+  return loadImageModel(await resolveModelDir(spec, 'restore', lookup), false);
+}
+
+/** Finds and loads a damage detector (a package whose task is "detect"; default the bundled one). */
+export async function loadDamageDetector(spec: string = DEFAULT_DAMAGE_MODEL, lookup: ModelLookup = {}): Promise<RestoreModel> {
   const dir = await resolveModelDir(spec, 'restore', lookup);
+  return loadImageModel(dir, true);
+}
+
+async function loadImageModel(dir: string, detector: boolean): Promise<RestoreModel> {
   const loaded = await loadModelDir(dir);
   try {
-    const wrapped = wrapLayersModel(loaded.model, loaded);
+    if (detector && loaded.card?.task !== 'detect') {
+      throw new StudioError(
+        'MODEL_INVALID',
+        `"${loaded.name}" (${dir}) is not a damage detector: its card says its task is "${loaded.card?.task ?? 'unknown (no card.json)'}". Train one with the damage-unet architecture on the old-photo-damage preset.`,
+      );
+    }
+    const wrapped = wrapLayersModel(loaded.model, { ...loaded, detector });
     probe(wrapped);
     return wrapped;
   } catch (error) {

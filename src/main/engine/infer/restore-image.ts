@@ -11,16 +11,10 @@ import type { RestoreModel } from './model';
 import { fitBand, isOutOfMemory, planTiles, smallerTile, type TilePlan } from './memory';
 import { RestoredPhoto, type OutputFormat, type Photo } from './photo';
 import { type AutoToneOptions, applyTone, planTone } from './tone';
+import { REPAIR_MAX_MEGAPIXELS, repairDamage, type RepairStage } from './repair';
+import { sampleForStatistics, type PixelSource } from './pixel-source';
 
-/** Interleaved 8- or 16-bit pixels with 3 or more channels; the first three are RGB. */
-export interface PixelSource {
-  width: number;
-  height: number;
-  channels: number;
-  pixels: Uint8Array | Uint16Array | Uint8ClampedArray;
-  /** 255 or 65535. */
-  maxValue: number;
-}
+export { sampleForStatistics, type PixelSource };
 
 export interface RestoreRowsOptions extends TilePlan {
   signal?: AbortSignal;
@@ -128,27 +122,14 @@ export interface RestorePhotoOptions {
   onRetry?: (info: { from: number; to: number; error: unknown }) => void;
   /** Automatic tone and colour after the model (off when absent); decided from the input photo. */
   tone?: AutoToneOptions;
+  /** Damage repair before the model (off when absent): the detector's mask filled from around it. */
+  repair?: RepairStage;
 }
 
-/** At most this many pixels of the photo decide its tone correction (statistics need no more). */
-const TONE_SAMPLE_PIXELS = 1_000_000;
-
-/** An evenly strided subsample of `source` as floats: enough for tone statistics, bounded in memory. */
-export function sampleForStatistics(source: PixelSource, maxPixels = TONE_SAMPLE_PIXELS): { width: number; height: number; data: Float32Array } {
-  const stride = Math.max(1, Math.ceil(Math.sqrt((source.width * source.height) / maxPixels)));
-  const width = Math.ceil(source.width / stride);
-  const height = Math.ceil(source.height / stride);
-  const data = new Float32Array(width * height * 3);
-  const scale = 1 / source.maxValue;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const src = (y * stride * source.width + x * stride) * source.channels;
-      const dst = (y * width + x) * 3;
-      for (let c = 0; c < 3; c++) data[dst + c] = source.pixels[src + c]! * scale;
-    }
-  }
-  return { width, height, data };
-}
+/** What the repair stage did to one photo. */
+export type RepairOutcome =
+  | { status: 'repaired'; filledShare: number; replaced: Float32Array }
+  | { status: 'skipped'; reason: string };
 
 export interface RestorePhotoResult {
   restored: RestoredPhoto;
@@ -156,6 +137,8 @@ export interface RestorePhotoResult {
   tile: number;
   /** Out-of-memory retries it took. */
   retries: number;
+  /** Absent when repair was not asked for. */
+  repair?: RepairOutcome;
 }
 
 /**
@@ -165,17 +148,38 @@ export interface RestorePhotoResult {
 export async function restorePhoto(model: RestoreModel, photo: Photo, format: OutputFormat, options: RestorePhotoOptions = {}): Promise<RestorePhotoResult> {
   const restored = new RestoredPhoto(photo, format, model.scale ?? 1);
   const tone = options.tone ? planTone(sampleForStatistics(photo), options.tone) : null;
+  // With repair on, the detector's tiles are the first quarter of the photo's progress.
+  const repairShare = options.repair ? 0.25 : 0;
+  let source: PixelSource = photo;
+  let repair: RepairOutcome | undefined;
+  if (options.repair) {
+    const megapixels = (photo.width * photo.height) / 1e6;
+    if (megapixels > REPAIR_MAX_MEGAPIXELS) {
+      repair = { status: 'skipped', reason: `damage repair skipped: ${megapixels.toFixed(0)} MP is more than the ${REPAIR_MAX_MEGAPIXELS} MP it can hold` };
+    } else {
+      const repaired = await repairDamage(options.repair.detector, photo, {
+        strength: options.repair.strength,
+        tile: options.tile,
+        signal: options.signal,
+        beforeTile: options.beforeTile,
+        onProgress: (f) => options.onProgress?.(f * repairShare),
+      });
+      source = repaired.source;
+      repair = { status: 'repaired', filledShare: repaired.filledShare, replaced: repaired.replaced };
+    }
+  }
+  const onProgress = options.onProgress && ((f: number) => options.onProgress!(repairShare + f * (1 - repairShare)));
   let plan = fitBand(planTiles(model, options.tile), model, photo.width);
   let retries = 0;
   for (;;) {
     try {
       await restoreRows(
         model,
-        photo,
-        { ...plan, signal: options.signal, beforeTile: options.beforeTile, onProgress: options.onProgress },
+        source,
+        { ...plan, signal: options.signal, beforeTile: options.beforeTile, onProgress },
         (y0, rows) => restored.setRows(y0, tone ? applyTone(tone, rows, rows) : rows),
       );
-      return { restored, tile: plan.tile, retries };
+      return { restored, tile: plan.tile, retries, ...(repair ? { repair } : {}) };
     } catch (error) {
       if (!isOutOfMemory(error)) throw error;
       const next = smallerTile(plan.tile, model.multiple);

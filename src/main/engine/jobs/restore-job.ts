@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { RestoreEvent, RestoreParams, TriageEvent } from '#shared/restore';
 import { StudioError } from '#shared/rpc/errors';
-import { loadClassifier, loadRestoreModel, PauseGate, restoreBatch, triageFolder } from '../infer';
+import { loadClassifier, loadDamageDetector, loadRestoreModel, PauseGate, restoreBatch, triageFolder } from '../infer';
 import { anySignal } from './common';
 
 /** A restore run in progress: pausing between tiles, and stopping with a summary (restore.stop). */
@@ -27,7 +27,15 @@ export async function restoreJob(params: RestoreParams, ctx: { signal: AbortSign
   const info = await stat(input).catch(() => null);
   if (!info) throw new StudioError('NOT_FOUND', `There is no file or folder at ${input}.`);
   const inputRoot = info.isDirectory() ? input : dirname(input);
-  const model = await loadRestoreModel(params.model, params.modelsDir ? { modelsDir: params.modelsDir } : {});
+  const lookup = params.modelsDir ? { modelsDir: params.modelsDir } : {};
+  const model = await loadRestoreModel(params.model, lookup);
+  let detector = null;
+  try {
+    if (params.repair) detector = await loadDamageDetector(params.repairModel, lookup);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   const runId = randomUUID();
   const pause = new PauseGate();
   // Stopping ends the batch between tiles like cancelling does, but the stream stays open for the summary.
@@ -46,6 +54,7 @@ export async function restoreJob(params: RestoreParams, ctx: { signal: AbortSign
         ...(params.out ? { out: params.out } : {}),
         ...(params.tile ? { tile: params.tile } : {}),
         ...(params.tone ? { tone: params.tone } : {}),
+        ...(detector && params.repair ? { repair: { detector, strength: params.repair } } : {}),
       },
       {
         signal: anySignal([ctx.signal, stop.signal]),
@@ -64,7 +73,14 @@ export async function restoreJob(params: RestoreParams, ctx: { signal: AbortSign
             output: outcome.status === 'failed' || !outcome.output ? null : resolve(out, outcome.output),
             reason: outcome.status === 'done' ? null : outcome.reason,
             ...(outcome.status === 'done'
-              ? { megapixels: outcome.megapixels, seconds: outcome.seconds, tile: outcome.tile, retries: outcome.retries, notes: outcome.notes }
+              ? {
+                  megapixels: outcome.megapixels,
+                  seconds: outcome.seconds,
+                  tile: outcome.tile,
+                  retries: outcome.retries,
+                  notes: outcome.notes,
+                  ...(outcome.mask ? { mask: resolve(out, outcome.mask) } : {}),
+                }
               : {}),
           }),
       },
@@ -82,6 +98,7 @@ export async function restoreJob(params: RestoreParams, ctx: { signal: AbortSign
   } finally {
     runs.delete(runId);
     model.dispose();
+    detector?.dispose();
   }
 }
 
