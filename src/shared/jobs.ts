@@ -202,6 +202,8 @@ export const EvaluateParamsSchema = z
     tile: z.number().int().min(16).max(8192).optional(),
     /** Evaluate at most this many images (the first by name). */
     maxImages: z.number().int().positive().optional(),
+    /** Score the model's self-ensemble (8 orientations averaged), as restore's best quality runs it. */
+    ensemble: z.boolean().default(false),
     modelsDir: PathString.optional(),
   })
   .strict();

@@ -29,6 +29,8 @@ export const RestoreParamsSchema = z
     retryFailed: z.boolean().default(false),
     /** Automatic tone and colour (faded tones, low contrast, a yellowed cast) at this strength; off when absent or 0. */
     tone: z.number().min(0).max(1).optional(),
+    /** Best quality: the model's self-ensemble (8 orientations averaged), at 8x the time. */
+    ensemble: z.boolean().default(false),
     /** Damage repair (scratches, dust, cracks found by a detector and filled) before the model, at this strength; off when absent or 0. */
     repair: z.number().min(0).max(1).optional(),
     /** The damage detector: a model id or folder; default the bundled "damage" model. */

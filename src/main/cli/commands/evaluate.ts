@@ -21,6 +21,7 @@ Options:
   --seed <n>          seeds the synthesised degradations (default 0)
   --tile <px>         tile size for big images (default: chosen from available memory)
   --max-images <n>    evaluate only the first n images
+  --best-quality      score the model's self-ensemble (8 orientations averaged), as restore --best-quality runs it
   --models-dir <dir>  the models folder
   --backend <name>    auto, tensorflow, wasm or cpu
   --json              one line on stdout: {"psnr","ssim","inputPsnr","inputSsim",
@@ -57,6 +58,7 @@ export const evaluateCommand: CliCommand = {
         seed: { type: 'string' },
         tile: { type: 'string' },
         'max-images': { type: 'string' },
+        'best-quality': { type: 'boolean', default: false },
         'models-dir': { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -72,6 +74,7 @@ export const evaluateCommand: CliCommand = {
         seed: numberFlag(values.seed),
         tile: numberFlag(values.tile),
         maxImages: numberFlag(values['max-images']),
+        ensemble: values['best-quality'],
         modelsDir,
       });
       const { result } = await engine.run('evaluate.run', params, {

@@ -20,6 +20,7 @@ import { decodeFailureReason } from '../data/image';
 import { psnr, ssim } from '../metrics/index';
 import { PSNR_CAP } from '../train/index';
 import { loadRestoreModel } from '../infer/model';
+import { selfEnsemble } from '../infer/ensemble';
 import { planTiles } from '../infer/memory';
 import { restoreTiled } from '../infer/tiles';
 import { modelsRoot, openJobData, parseParams } from './common';
@@ -49,7 +50,8 @@ export async function runEvaluateJob(input: EvaluateParamsInput, ctx: EvaluateJo
   const started = performance.now();
   const { dataset, recipe } = await openJobData(params.data, params.synth);
   const items = dataset.items.slice(0, params.maxImages ?? dataset.items.length);
-  const model = await loadRestoreModel(params.model, { modelsDir: modelsRoot(params.modelsDir) });
+  const loaded = await loadRestoreModel(params.model, { modelsDir: modelsRoot(params.modelsDir) });
+  const model = params.ensemble ? selfEnsemble(loaded) : loaded;
   try {
     // Scores compare the output with the clean image pixel for pixel, so an upscaler (output S x the input)
     // has nothing of its size to be scored against here.

@@ -7,6 +7,7 @@ import type { RestoreEvent, RestoreParams, TriageEvent } from '#shared/restore';
 import { StudioError } from '#shared/rpc/errors';
 import { loadClassifier, loadDamageDetector, loadRestoreModel, PauseGate, restoreBatch, triageFolder } from '../infer';
 import { anySignal } from './common';
+import { selfEnsemble } from '../infer/ensemble';
 
 /** A restore run in progress: pausing between tiles, and stopping with a summary (restore.stop). */
 interface RestoreRun {
@@ -28,7 +29,8 @@ export async function restoreJob(params: RestoreParams, ctx: { signal: AbortSign
   if (!info) throw new StudioError('NOT_FOUND', `There is no file or folder at ${input}.`);
   const inputRoot = info.isDirectory() ? input : dirname(input);
   const lookup = params.modelsDir ? { modelsDir: params.modelsDir } : {};
-  const model = await loadRestoreModel(params.model, lookup);
+  const loaded = await loadRestoreModel(params.model, lookup);
+  const model = params.ensemble ? selfEnsemble(loaded) : loaded;
   let detector = null;
   try {
     if (params.repair) detector = await loadDamageDetector(params.repairModel, lookup);
