@@ -41,7 +41,7 @@ function gaussianNoise(clean: Float32Array, sigma: number, seed: number): Float3
   return clean.map((v) => v + (sigma / 255) * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()));
 }
 
-for (const id of ['denoise', 'old-photo', 'classifier']) {
+for (const id of ['denoise', 'old-photo', 'dejpeg', 'classifier']) {
   test(`${id}: loads, is small, and its card records the commands, machine, time and held-out scores`, async () => {
     const dir = join(SHIPPED, id);
     const card = await verifyPackage(dir);
@@ -50,7 +50,7 @@ for (const id of ['denoise', 'old-photo', 'classifier']) {
     assert.equal(card.source, 'trained');
     const p = card.provenance;
     assert.ok(p, 'provenance');
-    assert.ok(p.commands.some((c) => /npm run studio -- train .*--data \S+CBSD432/.test(c)), p.commands.join('\n'));
+    assert.ok(p.commands.some((c) => /(npm run studio --|src\/main\/cli\/index\.ts) train .*--data \S+CBSD432/.test(c)), p.commands.join('\n'));
     assert.ok(p.trainingSeconds > 60);
     assert.match(p.machine, /cores/);
     // The restorers are scored on Kodak24 (never trained on); the classifier's accuracy is in its history.
@@ -73,6 +73,26 @@ test('denoise removes Gaussian noise (sigma 25) from a scene it never saw', asyn
     restored.dispose();
     const gain = psnr(out, clean) - psnr(noisy, clean);
     assert.ok(gain > 4, `PSNR gain ${gain.toFixed(2)} dB`);
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('dejpeg removes JPEG artefacts (quality 10, never told the quality) from scenes it never saw', async () => {
+  const model = await loadRestoreModel(join(SHIPPED, 'dejpeg'));
+  const before = tf.memory().numTensors;
+  try {
+    const gains: number[] = [];
+    for (let seed = 1; seed <= 2; seed++) {
+      const clean = texturedScene(seed);
+      const { image: compressed } = await synthesize(clean, presetRecipe('jpeg:10'), seed);
+      const restored = tf.tidy(() => model.run(tf.tensor4d(compressed.data, [1, clean.height, clean.width, 3])));
+      const out = (await restored.data()) as Float32Array;
+      restored.dispose();
+      gains.push(psnr(out, clean.data) - psnr(compressed.data, clean.data));
+    }
+    assert.ok(gains.every((g) => g > 0.3), `PSNR gains ${gains.map((g) => g.toFixed(2)).join(', ')} dB`);
     assert.equal(tf.memory().numTensors, before);
   } finally {
     model.dispose();
