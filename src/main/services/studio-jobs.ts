@@ -96,12 +96,24 @@ export function createStudioJobs(deps: { engine: EngineHost; settings: SettingsS
   events: Pick<EventSources<StudioContract>, 'train.events' | 'evaluate.events' | 'restore.events'>;
 } {
   const { engine, settings, streams, folders } = deps;
-  /** The run id the engine gave a stream job (in its start event), for pause, resume and stop. */
-  const runIdOf = (jobId: string): string => {
+  /** The run id the engine gave a stream job in its start event (for pause, resume and stop); null before it
+   *  (the model still loading and timed). */
+  const startedRunId = (jobId: string): string | null => {
     const start = streams.replay(jobId).find((e) => (e as { type?: string }).type === 'start') as { runId?: string } | undefined;
-    if (!start?.runId) throw new StudioError('JOB_NOT_FOUND', 'That job has not started yet; cancel it instead.');
-    return start.runId;
+    return start?.runId ?? null;
   };
+  const runIdOf = (jobId: string): string => {
+    const runId = startedRunId(jobId);
+    if (runId === null) throw new StudioError('JOB_NOT_FOUND', 'That job has not started yet; cancel it instead.');
+    return runId;
+  };
+  /** Restore jobs paused before their start event: the engine has no run to pause yet, so the pause is kept
+   *  and handed to the run with its start event, before the UI hears of it (the first tile then waits). */
+  const pausedBeforeStart = new Set<string>();
+  /** Restore runs by job, from the moment their start event comes in (it is recorded only after `before`,
+   *  and a pause in between must reach the engine rather than the set above, which was already read). */
+  const restoreRunIds = new Map<string, string>();
+  const restoreRunId = (jobId: string): string | null => restoreRunIds.get(jobId) ?? startedRunId(jobId);
   const modelsDir = (): Promise<string> => settings.modelsFolder();
 
   const handlers: Pick<Handlers<StudioContract>, Methods> = {
@@ -151,8 +163,14 @@ export function createStudioJobs(deps: { engine: EngineHost; settings: SettingsS
         frequent: (e) => e.type === 'progress',
         before: async (event) => {
           if (event.type === 'start') {
+            restoreRunIds.set(job.id, event.runId);
+            if (pausedBeforeStart.delete(job.id)) await engine.call('restore.pause', { runId: event.runId }).catch(() => {});
             out = event.out;
             await folders.allow(event.inputRoot).catch(() => {});
+          }
+          if (event.type === 'done') {
+            restoreRunIds.delete(job.id);
+            pausedBeforeStart.delete(job.id);
           }
           if (!outAllowed && out && (event.type === 'file' || event.type === 'done')) {
             outAllowed = await folders.allow(out).then(
@@ -164,8 +182,18 @@ export function createStudioJobs(deps: { engine: EngineHost; settings: SettingsS
       });
       return job;
     },
-    'restore.pause': ({ jobId }, { signal }) => engine.call('restore.pause', { runId: runIdOf(jobId) }, { signal }),
-    'restore.resume': ({ jobId }, { signal }) => engine.call('restore.resume', { runId: runIdOf(jobId) }, { signal }),
+    'restore.pause': ({ jobId }, { signal }) => {
+      const runId = restoreRunId(jobId);
+      if (runId !== null) return engine.call('restore.pause', { runId }, { signal });
+      pausedBeforeStart.add(jobId);
+      return { paused: true };
+    },
+    'restore.resume': ({ jobId }, { signal }) => {
+      const runId = restoreRunId(jobId);
+      if (runId !== null) return engine.call('restore.resume', { runId }, { signal });
+      pausedBeforeStart.delete(jobId);
+      return { paused: false };
+    },
     'triage.run': async (input, { signal }) => (await engine.run('triage.run', { ...input, modelsDir: await modelsDir() }, { signal })).result,
   };
 
