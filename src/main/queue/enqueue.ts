@@ -53,6 +53,8 @@ export interface EnqueueRequest extends PhotosToQueue {
   lookup?: ModelLookup;
   format: FormatChoice;
   quality: number;
+  /** Tone stage strength (0-1); absent or 0: off. */
+  tone?: number;
 }
 
 const ADD_CHUNK = 500;
@@ -73,7 +75,7 @@ export async function enqueuePhotos(request: EnqueueRequest): Promise<QueueAddRe
     for (let i = 0; i < planned.length; i += ADD_CHUNK) {
       const jobs = [];
       for (const plan of planned.slice(i, i + ADD_CHUNK)) {
-        const data: RestoreJob = { root, file: plan.file, out, output: plan.outputRel, model: request.model, fingerprint, format, quality };
+        const data: RestoreJob = { root, file: plan.file, out, output: plan.outputRel, model: request.model, fingerprint, format, quality, ...(request.tone ? { tone: request.tone } : {}) };
         const size = (await stat(plan.input)).size;
         jobs.push({ name: 'restore', data, opts: { jobId: await jobIdFor(plan.input, size, data), attempts: 3, backoff: { type: 'fixed', delay: 1000 } } });
       }

@@ -28,13 +28,16 @@ export const restoreJobSchema = z.object({
   fingerprint: z.string().min(1),
   format: z.enum(FORMAT_CHOICES as [string, ...string[]]),
   quality: z.number().int().min(1).max(100),
+  /** Automatic tone and colour after the model at this strength (as `studio restore --tone`); absent: off. */
+  tone: z.number().min(0).max(1).optional(),
 });
 
 export type RestoreJob = z.infer<typeof restoreJobSchema>;
 
 /** The settings an output was made with: a retried job whose output has them is not written again. */
 export function jobSettings(job: RestoreJob): string {
-  return `${job.fingerprint}|${job.format}|${job.quality}`;
+  // As restoreBatch's settings: tone only when on, so jobs queued before it existed keep their ids.
+  return `${job.fingerprint}|${job.format}|${job.quality}${job.tone ? `|tone ${job.tone}` : ''}`;
 }
 
 async function fileHash(path: string): Promise<string> {

@@ -116,7 +116,7 @@ export async function processRestoreJob(
   const format = outputFormatFor(job.file, job.format as FormatChoice);
   let result;
   try {
-    result = await restorePhoto(model, photo, format, { onProgress });
+    result = await restorePhoto(model, photo, format, { onProgress, ...(job.tone ? { tone: { strength: job.tone } } : {}) });
   } catch (error) {
     if (isAbortError(error)) throw error;
     if (error instanceof StudioError && (error.code === 'MODEL_INVALID' || error.code === 'BACKEND_UNAVAILABLE')) throw error;

@@ -181,7 +181,9 @@ test('three workers, one SIGKILLed holding jobs and Redis restarted mid-run: eve
   const orphaned = (await withQueue((q) => q.getActive())).filter((j) => j.processedBy === a.name());
   assert.ok(orphaned.length > 0, 'worker A died holding at least one job');
 
-  // Redis goes away mid-run and comes back on the same port from its AOF.
+  // Redis goes away mid-run and comes back on the same port from its AOF. The survivors must be at work by
+  // then: a worker that has not connected once yet is meant to stop with a sentence, not wait forever.
+  await waitFor('workers B and C to restore a photo', async () => (/^done /m.test(b.stderr()) && /^done /m.test(c.stderr()) ? true : null), 90_000);
   const beforeRestart = await counts();
   assert.ok(beforeRestart.waiting! > 10, `photos are still waiting when Redis stops (${beforeRestart.waiting})`);
   const logged = { b: b.stderr().length, c: c.stderr().length };
@@ -314,5 +316,42 @@ test('queue add takes a list file: blank lines and comments skipped, missing ent
   assert.equal(none.status, 1);
   assert.match(none.stderr, /nothing-here\.jpg \(line 1 of .*none\.txt\) does not exist/);
   assert.match(none.stderr, /No photos to queue: every entry of .*none\.txt was skipped\./);
+  await withQueue((q) => q.obliterate({ force: true }));
+});
+
+test('queue add --tone: a worker brings back a faded photo as studio restore --tone does; with and without tone are two jobs', async () => {
+  const input = join(root, 'faded');
+  await mkdir(input);
+  // A faded, yellowed print: low contrast around a light grey, with more red and green than blue.
+  const w = 64;
+  const h = 48;
+  const pixels = Buffer.alloc(w * h * 3);
+  for (let p = 0; p < w * h; p++) {
+    const v = 0.5 + 0.4 * Math.sin(p * 0.05) * Math.cos(Math.floor(p / w) * 0.1);
+    pixels[p * 3] = Math.round(255 * (0.45 + 0.25 * v));
+    pixels[p * 3 + 1] = Math.round(255 * (0.42 + 0.25 * v));
+    pixels[p * 3 + 2] = Math.round(255 * (0.3 + 0.25 * v));
+  }
+  await writeFile(join(input, 'print.png'), await sharp(pixels, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
+  const toned = join(root, 'out-toned');
+  const plain = join(root, 'out-plain');
+  const addToned = studio(['queue', 'add', input, '--redis', url, '--out', toned, '--model', modelDir, '--tone', '1', '--json']);
+  assert.equal(addToned.status, 0, addToned.stderr);
+  assert.equal(lastJson<{ added: number }>(addToned.stdout).added, 1);
+  assert.equal(lastJson<{ alreadyQueued: number }>(studio(['queue', 'add', input, '--redis', url, '--out', toned, '--model', modelDir, '--tone', '1', '--json']).stdout).alreadyQueued, 1);
+  assert.equal(lastJson<{ added: number }>(studio(['queue', 'add', input, '--redis', url, '--out', plain, '--model', modelDir, '--json']).stdout).added, 1);
+  const bad = studio(['queue', 'add', input, '--redis', url, '--out', plain, '--model', modelDir, '--tone', '3']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--tone is a strength from 0 to 1/);
+
+  const worker = startWorker();
+  await waitFor('both jobs', async () => ((await counts()).completed >= 2 ? true : null), 60_000);
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+  const local = join(root, 'out-local-toned');
+  assert.equal(studio(['restore', input, '--out', local, '--model', modelDir, '--tone', '1']).status, 0);
+  const raw = async (path: string): Promise<Buffer> => sharp(path).raw().toBuffer();
+  assert.ok((await raw(join(toned, 'print.png'))).equals(await raw(join(local, 'print.png'))), 'the worker applies the tone stage as restore does');
+  assert.ok(!(await raw(join(toned, 'print.png'))).equals(await raw(join(plain, 'print.png'))), 'without --tone the photo stays faded');
   await withQueue((q) => q.obliterate({ force: true }));
 });

@@ -43,6 +43,7 @@ Options:
   --recursive         include subfolders (mirrored in the output folder)
   --format <f>        keep (default), png, jpeg or webp
   --quality <n>       JPEG/WebP quality 1-100 (default ${DEFAULT_QUALITY})
+  --tone <0..1>       after the model, bring back faded tones at this strength (as studio restore --tone)
   --backend <name>    auto, tensorflow, wasm or cpu (add loads the model once to hash it)
   --json              one JSON line on stdout`;
 
@@ -53,6 +54,8 @@ async function add(values: Record<string, string | boolean | undefined>, positio
   if (!FORMAT_CHOICES.includes(format)) throw new StudioError('BAD_INPUT', `--format must be one of ${FORMAT_CHOICES.join(', ')} (got "${String(values.format)}").`);
   const quality = values.quality === undefined ? DEFAULT_QUALITY : Number(values.quality);
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new StudioError('BAD_INPUT', `--quality must be a whole number from 1 to 100 (got "${String(values.quality)}").`);
+  const tone = values.tone === undefined ? undefined : Number(values.tone);
+  if (tone !== undefined && !(tone >= 0 && tone <= 1)) throw new StudioError('BAD_INPUT', `--tone is a strength from 0 to 1 (got "${String(values.tone)}").`);
   const out = resolve(values.out);
   let photos;
   try {
@@ -68,7 +71,7 @@ async function add(values: Record<string, string | boolean | undefined>, positio
   applyBackendFlag(values.backend as string | undefined);
   await initBackend();
   const modelsDir = await cliModelsDir(values['models-dir'] as string | undefined);
-  const result = await enqueuePhotos({ ...photos, url, out, model: spec, lookup: modelsDir ? { modelsDir } : {}, format, quality });
+  const result = await enqueuePhotos({ ...photos, url, out, model: spec, lookup: modelsDir ? { modelsDir } : {}, format, quality, ...(tone ? { tone } : {}) });
   const { added, alreadyQueued } = result;
   if (values.json) io.out(JSON.stringify({ ...result, skipped: photos.skipped }));
   else {
@@ -97,6 +100,7 @@ export const queueCommand: CliCommand = {
         recursive: { type: 'boolean', default: false },
         format: { type: 'string' },
         quality: { type: 'string' },
+        tone: { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
       },

@@ -21,6 +21,7 @@ export async function queueAdd(params: QueueAddParams): Promise<QueueAddResult> 
     lookup: params.modelsDir ? { modelsDir: params.modelsDir } : {},
     format: params.format,
     quality: params.quality,
+    ...(params.tone ? { tone: params.tone } : {}),
   });
 }
 
