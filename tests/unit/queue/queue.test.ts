@@ -345,7 +345,7 @@ test('queue add --tone: a worker brings back a faded photo as studio restore --t
   assert.match(bad.stderr, /--tone is a strength from 0 to 1/);
 
   const worker = startWorker();
-  await waitFor('both jobs', async () => ((await counts()).completed >= 2 ? true : null), 60_000);
+  await waitFor('both jobs', async () => (((await counts()).completed ?? 0) >= 2 ? true : null), 60_000);
   worker.child.kill('SIGTERM');
   await worker.exited;
   const local = join(root, 'out-local-toned');

@@ -31,6 +31,7 @@ import { loadVgg16Weights } from '../keras/vgg16';
 import { anySignal, dataFingerprint, exists, openJobData, parseParams, resolveTrainOutput } from './common';
 import { readStartingPoint } from './init-from';
 import { readRunState, writeRunState } from './run-state';
+import { processAlive } from '../../process-alive';
 
 export interface TrainJobContext {
   /** Cancel: stop within one batch; the checkpoint stays, no package is written. */
@@ -44,15 +45,6 @@ export interface TrainJobContext {
 
 /** Run folders being trained into by this process. */
 const activeRuns = new Set<string>();
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The training recipe (model-card schema) the job's flat parameters describe. */
 export function recipeFromParams(params: TrainParams, hyper: Record<string, number | string | boolean>): TrainRecipeInput {

@@ -21,6 +21,7 @@ import { getArchitecture, isArchitectureId } from '../models/index';
 import { countMacs } from '../models/macs';
 import type { TrainResult } from '../train/train';
 import { isTemporaryName, writeDirAtomic, writeFileAtomic } from '../../fs-atomic';
+import { exists } from '../../fs-exists';
 import { loadModelFiles, MODEL_JSON, readArtifacts, saveModelFiles, WEIGHTS_BIN } from './model-io';
 
 export const CARD_JSON = 'card.json';
@@ -59,14 +60,6 @@ export function slugify(name: string): string {
   return slug || 'model';
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `base`, or base-2, base-3 ... whichever is free in `root`. */
 export async function uniqueId(root: string, base: string): Promise<string> {
