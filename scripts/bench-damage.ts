@@ -3,10 +3,12 @@
 // undamaged (should be ~0), and optionally against a real scan's hand-made scratch mask. Never pass a folder
 // the detector was trained on.
 //
-//   npm run bench:damage -- <clean-dir> --model <detector dir|id> [--max-images <n>] [--seed <n>]
+//   npm run bench:damage -- <clean-dir> --model <detector dir|id> [--max-images <n>] [--seed <n>] [--strength <0..1>]
 //        [--real-scan <png> --real-mask <png>] [--out <dir for predicted masks>] [--json]
 //
-// A pixel is damaged where the synthesis covered it at least 25%, flagged where the detector says >= 0.5.
+// A pixel is damaged where the synthesis covered it at least 25%, flagged where the detector reaches the restore
+// repair stage's threshold at --strength (default 0.5: a probability of 0.5). The undamaged photos also go through
+// detection and fill, scored against themselves (what repair does to a clean photo).
 // The fill stage (engine/infer/fill.ts) is scored too: PSNR against the clean photo on the damaged pixels,
 // for the damaged input, for the fill from the detector's mask, and for the fill from the true mask (the
 // best a perfect detector would allow), and on all pixels so a fill that harms the rest would show.
@@ -18,10 +20,9 @@ import sharp from 'sharp';
 import { initBackend, resolvePreference } from '../src/main/engine/backend';
 import { deriveSeed, loadRgbImage, openDataset, presetRecipe, synthesize, type RgbImage } from '../src/main/engine/data/index';
 import { loadDamageDetector } from '../src/main/engine/infer/model';
-import { planTiles } from '../src/main/engine/infer/memory';
-import { restoreTiled } from '../src/main/engine/infer/tiles';
+import { detectDamage, repairThreshold } from '../src/main/engine/infer/repair';
 import { fillDamage } from '../src/main/engine/infer/fill';
-import { addCounts, countMask, maskFromRgb, psnrFromMse, scoreCounts, squaredError, type MaskCounts } from '../src/main/engine/metrics/index';
+import { addCounts, countMask, maskFromRgb, psnr, psnrFromMse, scoreCounts, squaredError, type MaskCounts } from '../src/main/engine/metrics/index';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,6 +30,7 @@ const { values, positionals } = parseArgs({
     model: { type: 'string' },
     'max-images': { type: 'string' },
     seed: { type: 'string', default: '0' },
+    strength: { type: 'string', default: '0.5' },
     'real-scan': { type: 'string' },
     'real-mask': { type: 'string' },
     out: { type: 'string' },
@@ -45,10 +47,9 @@ await initBackend(resolvePreference(process.env.STUDIO_BACKEND ?? 'auto'));
 const model = await loadDamageDetector(values.model);
 const recipe = presetRecipe('old-photo-damage');
 
-async function detect(image: RgbImage): Promise<Float32Array> {
-  const plan = planTiles(model, undefined);
-  return maskFromRgb((await restoreTiled(model.run, image, { ...plan, multiple: model.multiple })).data);
-}
+// The restore repair stage's threshold at this strength (0.5: the detector's own decision).
+const threshold = repairThreshold(Number(values.strength));
+const detect = (image: RgbImage): Promise<Float32Array> => detectDamage(model, image);
 
 async function saveMask(name: string, mask: Float32Array, width: number, height: number): Promise<void> {
   if (!values.out) return;
@@ -60,6 +61,8 @@ async function saveMask(name: string, mask: Float32Array, width: number, height:
 const items = (await openDataset(data)).items.slice(0, values['max-images'] ? Number(values['max-images']) : undefined);
 let synthetic: MaskCounts = { tp: 0, fp: 0, fn: 0, tn: 0 };
 let onClean: MaskCounts = { tp: 0, fp: 0, fn: 0, tn: 0 };
+/** The undamaged photos through detection and fill: PSNR against themselves (unchanged would be 100). */
+const cleanThroughRepair: number[] = [];
 type Pooled = { sum: number; count: number };
 const pool = (a: Pooled, b: Pooled): Pooled => ({ sum: a.sum + b.sum, count: a.count + b.count });
 const fillScores = {
@@ -71,13 +74,15 @@ for (const item of items) {
   const clean = await loadRgbImage(item.clean);
   const { image, damage } = await synthesize(clean, recipe, deriveSeed(seed, 'damage-eval', item.id));
   const found = await detect(image);
-  synthetic = addCounts(synthetic, countMask(found, damage));
-  const outputs = { input: image, detected: fillDamage(image, found).image, truth: fillDamage(image, damage, { threshold: 0.25 }).image };
+  synthetic = addCounts(synthetic, countMask(found, damage, { threshold }));
+  const outputs = { input: image, detected: fillDamage(image, found, { threshold }).image, truth: fillDamage(image, damage, { threshold: 0.25 }).image };
   for (const key of ['input', 'detected', 'truth'] as const) {
     fillScores.damaged[key] = pool(fillScores.damaged[key], squaredError(outputs[key].data, clean.data, { mask: damage, threshold: 0.25 }));
     fillScores.all[key] = pool(fillScores.all[key], squaredError(outputs[key].data, clean.data));
   }
-  onClean = addCounts(onClean, countMask(await detect(clean), new Float32Array(clean.width * clean.height)));
+  const foundOnClean = await detect(clean);
+  onClean = addCounts(onClean, countMask(foundOnClean, new Float32Array(clean.width * clean.height), { threshold }));
+  cleanThroughRepair.push(Math.min(100, psnr(fillDamage(clean, foundOnClean, { threshold }).image.data, clean.data)));
   await saveMask(`${item.id.replace(/\.[^.]+$/, '')}-found`, found, clean.width, clean.height);
   await saveMask(`${item.id.replace(/\.[^.]+$/, '')}-truth`, damage, clean.width, clean.height);
   process.stderr.write('.');
@@ -91,7 +96,7 @@ if (values['real-scan'] && values['real-mask']) {
   const truth = maskFromRgb((await loadRgbImage(values['real-mask'])).data);
   if (truth.length !== scan.width * scan.height) throw new Error(`${values['real-mask']}: not the size of ${values['real-scan']}`);
   const found = await detect(scan);
-  real = scoreCounts(countMask(found, truth, { truthThreshold: 0.5 }));
+  real = scoreCounts(countMask(found, truth, { threshold, truthThreshold: 0.5 }));
   await saveMask(`${basename(values['real-scan']).replace(/\.[^.]+$/, '')}-found`, found, scan.width, scan.height);
 }
 model.dispose();
@@ -101,14 +106,30 @@ const fill = {
   damagedPixelsPsnr: { input: db(fillScores.damaged.input), detectedMask: db(fillScores.damaged.detected), trueMask: db(fillScores.damaged.truth) },
   allPixelsPsnr: { input: db(fillScores.all.input), detectedMask: db(fillScores.all.detected), trueMask: db(fillScores.all.truth) },
 };
-const result = { data, model: values.model, seed, images: items.length, secondsPerImage: seconds, synthetic: scoreCounts(synthetic), clean: scoreCounts(onClean), real, fill };
+const sortedClean = [...cleanThroughRepair].sort((a, b) => a - b);
+const cleanPsnr = { median: sortedClean[Math.floor(sortedClean.length / 2)] ?? 100, worst: sortedClean[0] ?? 100 };
+const result = {
+  data,
+  model: values.model,
+  seed,
+  strength: Number(values.strength),
+  threshold,
+  images: items.length,
+  secondsPerImage: seconds,
+  synthetic: scoreCounts(synthetic),
+  clean: { ...scoreCounts(onClean), psnrThroughRepair: cleanPsnr },
+  real,
+  fill,
+};
 if (values.json) console.log(JSON.stringify(result));
 else {
   const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
   const s = result.synthetic;
-  console.log(`\nDamage detection, ${items.length} photos of ${data} (seed ${seed}), ${seconds.toFixed(2)} s per photo:`);
+  console.log(`\nDamage detection, ${items.length} photos of ${data} (seed ${seed}, strength ${result.strength}: threshold ${threshold.toFixed(2)}), ${seconds.toFixed(2)} s per photo:`);
   console.log(`  old-photo-damage: precision ${pct(s.precision)}, recall ${pct(s.recall)}, F1 ${s.f1.toFixed(3)} (${pct(s.flagged)} of pixels flagged)`);
-  console.log(`  the same photos undamaged: ${pct(result.clean.flagged)} of pixels flagged`);
+  console.log(
+    `  the same photos undamaged: ${pct(result.clean.flagged)} of pixels flagged; through detection and fill, PSNR against themselves median ${cleanPsnr.median.toFixed(2)} dB, worst ${cleanPsnr.worst.toFixed(2)} dB`,
+  );
   const f = (o: { input: number; detectedMask: number; trueMask: number }): string =>
     `input ${o.input.toFixed(2)} dB, filled from the detector's mask ${o.detectedMask.toFixed(2)} dB, from the true mask ${o.trueMask.toFixed(2)} dB`;
   console.log(`  fill, on the damaged pixels: ${f(fill.damagedPixelsPsnr)}`);

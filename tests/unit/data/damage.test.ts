@@ -112,6 +112,20 @@ test('old-photo-damage varies: most photos get defects, some none, some are mono
   for (const op of ['scratches', 'dust', 'specks', 'cracks', 'hairs', 'edgeWear', 'jpeg']) assert.ok(kinds.has(op), `${op} drawn at least once`);
 });
 
+test('old-photo-damage keeps some prints sharp: the photo’s own blur, resolution loss and heavy noise are skipped two times in five', async () => {
+  // A detector that only ever saw soft pictures under crisp scratches flagged the crisp edges of clean photos.
+  const clean = fromUint8(smoothPixels(64, 64, 3), 64, 64);
+  const recipe = presetRecipe('old-photo-damage');
+  const softening = (a: { op: string; params: Record<string, number | string | boolean> }): boolean =>
+    ['downscale', 'motionBlur', 'poissonNoise', 'speckleNoise', 'filmGrain'].includes(a.op) ||
+    (a.op === 'gaussianBlur' && Number(a.params.sigma) > 0.8) ||
+    (a.op === 'gaussianNoise' && Number(a.params.sigma) > 8);
+  let sharp = 0;
+  const runs = 120;
+  for (let seed = 0; seed < runs; seed++) if (!(await synthesize(clean, recipe, seed)).applied.some(softening)) sharp++;
+  assert.ok(sharp >= runs * 0.3 && sharp <= runs * 0.6, `sharp prints: ${sharp} of ${runs}`);
+});
+
 const { dir, cleanup } = await tempDir('studio-damage-');
 after(() => cleanup());
 const cleanDir = join(dir, 'clean-only');

@@ -75,8 +75,8 @@ export const OLD_PHOTO: DegradationRecipe = {
 /**
  * "old-photo-damage": the damage a detector and a filler learn from, varied like real prints, in the order it
  * happens: the photo is made (black-and-white or colour; its own softness, resolution, noise and grain, in a
- * random order), the print ages (fades, yellows, loses contrast), then its surface is damaged (in a random
- * order scratches, dust, specks, cracks, hairs and worn edges; one time in seven none at all, so clean photos
+ * random order; two times in five none, a sharp print), the print ages (fades, yellows, loses contrast), then its surface is damaged (in a random
+ * order scratches, dust, specks, cracks, hairs and worn edges; one time in five none at all, so clean photos
  * teach "nothing here"), and finally it is scanned: a little blur and noise, saved as JPEG, one time in three
  * saved again (the second-order model of BSRGAN / Real-ESRGAN). Damage on the surface comes after the photo's
  * own blur, as on real scans where scratches are crisp over a soft picture; blurring it away afterwards would
@@ -86,7 +86,9 @@ export const OLD_PHOTO_DAMAGE: DegradationRecipe = {
   op: 'chain',
   steps: [
     { op: 'monochrome', p: 0.3 },
-    REPRODUCTION,
+    // Two photos in five keep their own sharpness: a detector that only ever saw soft pictures learns that
+    // anything crisp is a scratch, and flags the edges and lettering of a sharp, clean photo.
+    { ...REPRODUCTION, p: 0.6 },
     {
       op: 'oneOf',
       p: 0.7,
@@ -99,7 +101,7 @@ export const OLD_PHOTO_DAMAGE: DegradationRecipe = {
     { op: 'contrast', p: 0.4, amount: [0.1, 0.4] },
     {
       op: 'chain',
-      p: 6 / 7,
+      p: 4 / 5,
       shuffle: true,
       steps: [
         { op: 'scratches', p: 0.6, count: [1, 10] },
