@@ -148,6 +148,22 @@ test('the checkpoint step keeps one set of best weights, writes the checkpoint a
   });
 });
 
+test('a damage detector keeps its lowest-validation-loss epoch, not its best PSNR', async () => {
+  const recipe = recipeOf({ restoreBest: true });
+  await withRun(recipe, async (run, dir) => {
+    const io = { workDir: dir, keepCheckpoints: 1, backend: tf.getBackend() };
+    const record = (epoch: number): EpochRecord => ({ epoch, loss: 0.5, valLoss: null, valPsnr: null, valSsim: null, lr: 0.01, patchesPerSecond: 1, elapsed: 0 });
+    const none = { valSsim: null, valAccuracy: null, samples: [] };
+    // Epoch 2 finds more damage (lower dice-bce loss) with a lower PSNR than epoch 1's timid map.
+    await endEpoch(run, io, recipe, 'detect', record(1), { ...none, valLoss: 0.7, valPsnr: 26 }, () => 1);
+    const second = await endEpoch(run, io, recipe, 'detect', record(2), { ...none, valLoss: 0.45, valPsnr: 24 }, () => 2);
+    assert.equal(second.improved, true);
+    const third = await endEpoch(run, io, recipe, 'detect', record(3), { ...none, valLoss: 0.6, valPsnr: 27 }, () => 3);
+    assert.equal(third.improved, false);
+    assert.equal(run.state.bestEpoch, 2);
+  });
+});
+
 test('starting a run and disposing it leaves no tensors, also when a resume is refused', async () => {
   const recipe = recipeOf({ gan: { enabled: true, discriminatorFilters: 2 } });
   const baseline = tf.memory().numTensors;

@@ -1,5 +1,5 @@
 // The checkpoint step, after an epoch's validation: the best epoch and early-stopping count updated (PSNR
-// up for restorers, validation loss down for the classifier), the best weights cloned when they improved,
+// up for restorers, validation loss down for the classifier and the damage detector), the best weights cloned when they improved,
 // samples written, then the run's state, weights and optimizer checkpointed atomically and old checkpoints
 // pruned. The only tensors it keeps are the new best weights, and it frees the ones they replace.
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,13 +18,22 @@ export interface EpochEnd {
   checkpoint: string;
 }
 
+/**
+ * Whether an epoch is judged by its validation loss (lower is better) rather than PSNR. A classifier has no
+ * image to score, and a damage detector's PSNR measures its probability map against a mask made mostly of
+ * zeros: it rewards timid maps that find little, so the best-PSNR epoch of a detector is rarely its best one.
+ */
+export function monitorsLoss(task: ModelTask): boolean {
+  return task === 'classify' || task === 'detect';
+}
+
 /** Whether `score` beats the best so far; updates bestScore, bestEpoch and badEpochs in `state`. */
 function scoreEpoch(run: RunParts, recipe: TrainRecipe, task: ModelTask, epoch: number, score: number | null): boolean {
   const { state } = run;
   if (score === null || !Number.isFinite(score)) return false;
   const delta = recipe.earlyStopping?.minDelta ?? 0;
   const prev = state.bestScore;
-  const improved = prev === null || (task === 'classify' ? score < prev - delta : score > prev + delta);
+  const improved = prev === null || (monitorsLoss(task) ? score < prev - delta : score > prev + delta);
   if (improved) {
     state.bestScore = score;
     state.bestEpoch = epoch;
@@ -54,7 +63,7 @@ export async function endEpoch(
   elapsed: () => number,
 ): Promise<EpochEnd> {
   const { state } = run;
-  const improved = scoreEpoch(run, recipe, task, record.epoch, task === 'classify' ? val.valLoss : val.valPsnr);
+  const improved = scoreEpoch(run, recipe, task, record.epoch, monitorsLoss(task) ? val.valLoss : val.valPsnr);
   const samples = val.samples.length ? await writeSamples(join(io.workDir, 'samples', checkpointName(record.epoch)), val.samples) : [];
   record.elapsed = elapsed();
   state.history.push(record);
