@@ -1,6 +1,7 @@
 // What a `studio worker` does with one job: the same steps as `studio restore` for one planned file (readPhoto
 // → restorePhoto → encode → atomic write), with a marker beside the outputs so a retried job never writes a
 // finished photo twice. Bad input fails for good (UnrecoverableError); a broken model or backend does not.
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
@@ -25,6 +26,20 @@ interface Marker {
   state: 'writing' | 'done';
   settings: string;
   outputSize?: number;
+  /** sha256 of the output's bytes: a 'writing' marker names what the rename was about to put in place. */
+  outputHash?: string;
+}
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * True when `output` is the file the marker's job finished: 'done' with its size, or 'writing' with the very
+ * bytes it was about to rename in (the worker died after the rename, before it could mark the job done).
+ */
+async function finishedBefore(marker: Marker | null, settings: string, output: string, size: number | undefined): Promise<boolean> {
+  if (!marker || marker.settings !== settings || size === undefined || size !== marker.outputSize) return false;
+  if (marker.state === 'done') return true;
+  return marker.outputHash !== undefined && sha256(await readFile(output)) === marker.outputHash;
 }
 
 /** Models by --model value, loaded once per worker. */
@@ -97,7 +112,8 @@ export async function processRestoreJob(
   const settings = jobSettings(job);
   const previous = await readMarker(marker);
   const existing = await stat(output).catch(() => null);
-  if (previous?.state === 'done' && previous.settings === settings && existing?.isFile() && existing.size === previous.outputSize) {
+  if (await finishedBefore(previous, settings, output, existing?.isFile() ? existing.size : undefined)) {
+    if (previous!.state === 'writing') await writeFileAtomic(marker, JSON.stringify({ ...previous!, state: 'done' } satisfies Marker));
     return { output, alreadyDone: true, megapixels: 0, seconds: 0 };
   }
   // Never replace a file no worker wrote for this job (an --out folder holding other photos).
@@ -129,9 +145,10 @@ export async function processRestoreJob(
     throw new UnrecoverableError(`cannot be written as ${format.toUpperCase()}: ${decodeFailureReason(error)}`);
   }
   await mkdir(dirname(marker), { recursive: true });
-  await writeFileAtomic(marker, JSON.stringify({ state: 'writing', settings } satisfies Marker));
+  const written: Marker = { state: 'writing', settings, outputSize: bytes.length, outputHash: sha256(bytes) };
+  await writeFileAtomic(marker, JSON.stringify(written));
   await mkdir(dirname(output), { recursive: true });
   await writeFileAtomic(output, bytes);
-  await writeFileAtomic(marker, JSON.stringify({ state: 'done', settings, outputSize: bytes.length } satisfies Marker));
+  await writeFileAtomic(marker, JSON.stringify({ ...written, state: 'done' } satisfies Marker));
   return { output, alreadyDone: false, megapixels: (photo.width * photo.height) / 1e6, seconds: (Date.now() - started) / 1000 };
 }
