@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend, resolvePreference } from '../src/main/engine/backend';
-import { runEvaluateJob } from '../src/main/engine/jobs/evaluate-job';
+import { runEvaluateJob } from '../src/main/engine/methods/evaluate';
 import { bundledModelsDir } from '../src/main/paths';
 
 /** Colour Gaussian denoising on Kodak24, RGB PSNR in dB (FFDNet, DPIR and SwinIR papers' tables). */

@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { NATIVE } from '../tests/helpers/native';
 
 /** The test folders that run a second time on native TensorFlow where it is built. */
-const NATIVE_PASS_DIRS = ['train', 'restore', 'jobs', 'infer', 'models', 'keras', 'pytorch'];
+const NATIVE_PASS_DIRS = ['train', 'restore', 'methods', 'infer', 'models', 'keras', 'pytorch'];
 
 function findTests(dir: string): string[] {
   const found: string[] = [];

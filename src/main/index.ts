@@ -25,7 +25,7 @@ import { contentSecurityPolicy } from './security/csp';
 import { FolderAccess } from './security/folder-access';
 import { createStudioServices } from './services';
 import { EngineHost, engineEntry, engineEnv, launcherFromChild } from './services/engine-host';
-import { JobRegistry } from './services/jobs';
+import { JobRegistry } from './services/job-registry';
 import { SettingsStore } from './services/settings';
 import { APP_ORIGIN, electronTransport } from './transport/electron-ipc';
 import type { ChildLike } from './transport/process-channel';

@@ -6,21 +6,22 @@ import { BackendNameSchema, BackendPreferenceSchema, BackendStatusSchema } from 
 import { DatasetReportSchema, SynthPreviewInputSchema, SynthPreviewSchema, type SynthPreview } from './dataset';
 import { LayerSummarySchema, ModelCardSchema, HyperParamsSchema, ArchitectureIdSchema } from './model-card';
 import {
-  ArchitectureSummarySchema,
-  EvaluateEventSchema,
-  EvaluateParamsSchema,
-  ModelDetailsSchema,
-  ModelExportResultSchema,
-  ModelImportResultSchema,
-  ModelLicenseSchema,
-  ModelsListOutputSchema,
   TrainEventSchema,
   TrainParamsSchema,
   TrainRunInfoInputSchema,
   TrainRunInfoSchema,
   TrainSpeedInputSchema,
   TrainSpeedSchema,
-} from './jobs';
+} from './training';
+import { EvaluateEventSchema, EvaluateParamsSchema } from './evaluation';
+import {
+  ArchitectureSummarySchema,
+  ModelDetailsSchema,
+  ModelExportResultSchema,
+  ModelImportResultSchema,
+  ModelLicenseSchema,
+  ModelsListOutputSchema,
+} from './model-library';
 import {
   DEFAULT_QUALITY,
   OutputFormatSchema,

@@ -11,7 +11,7 @@ import { startBrowserServer, type BrowserServer } from '../../src/main/server/br
 import { FolderAccess } from '../../src/main/security/folder-access';
 import { createStudioServices } from '../../src/main/services';
 import { EngineHost, inProcessLauncher } from '../../src/main/services/engine-host';
-import { JobRegistry } from '../../src/main/services/jobs';
+import { JobRegistry } from '../../src/main/services/job-registry';
 import { SettingsStore } from '../../src/main/services/settings';
 import { RpcClient } from '#shared/rpc/client';
 import type { StudioContract } from '#shared/contract';

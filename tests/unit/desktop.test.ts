@@ -15,7 +15,7 @@ import { DailyLog } from '../../src/main/services/logger';
 import { createStudioServices } from '../../src/main/services';
 import { EngineHost, inProcessLauncher } from '../../src/main/services/engine-host';
 import { FolderAccess } from '../../src/main/security/folder-access';
-import { JobRegistry } from '../../src/main/services/jobs';
+import { JobRegistry } from '../../src/main/services/job-registry';
 import { SettingsStore } from '../../src/main/services/settings';
 import { createMemoryPair } from '#shared/rpc/memory';
 import { serveRpc } from '#shared/rpc/server';

@@ -4,9 +4,16 @@ import { defineContract } from '#shared/rpc/protocol';
 import { BackendPreferenceSchema, BackendStatusSchema } from '#shared/engine-types';
 import { ArchitectureIdSchema, HyperParamsSchema, LayerSummarySchema, ModelCardSchema } from '#shared/model-card';
 import {
+  TrainEventSchema,
+  TrainParamsSchema,
+  TrainRunInfoInputSchema,
+  TrainRunInfoSchema,
+  TrainSpeedInputSchema,
+  TrainSpeedSchema,
+} from '#shared/training';
+import { EvaluateEventSchema, EvaluateParamsSchema } from '#shared/evaluation';
+import {
   ArchitectureSummarySchema,
-  EvaluateEventSchema,
-  EvaluateParamsSchema,
   ModelDetailsSchema,
   ModelExportInputSchema,
   ModelExportResultSchema,
@@ -16,13 +23,7 @@ import {
   ModelRenameInputSchema,
   ModelsListInputSchema,
   ModelsListOutputSchema,
-  TrainEventSchema,
-  TrainParamsSchema,
-  TrainRunInfoInputSchema,
-  TrainRunInfoSchema,
-  TrainSpeedInputSchema,
-  TrainSpeedSchema,
-} from '#shared/jobs';
+} from '#shared/model-library';
 import { RestoreEventSchema, RestoreParamsSchema, TriageEventSchema, TriageParamsSchema } from '#shared/restore';
 import { QueueAddParamsSchema, QueueAddResultSchema, QueueStatusSchema } from '#shared/queue';
 import {

@@ -3,15 +3,16 @@
 import { randomUUID } from 'node:crypto';
 import { StudioError } from '#shared/rpc/errors';
 import { streamTask, type EventSources, type Handlers } from '#shared/rpc/server';
-import type { EvaluateEvent, EvaluateParams, TrainEvent, TrainParams } from '#shared/jobs';
+import type { TrainEvent, TrainParams } from '#shared/training';
+import type { EvaluateEvent, EvaluateParams } from '#shared/evaluation';
 import { backendStatus, initBackend } from './backend';
 import type { EngineContract } from './contract';
 import { measureTrainSpeed } from './train/speed';
 import type { RestoreEvent, RestoreParams, TriageEvent } from '#shared/restore';
 import type { DatasetCheckEvent, DatasetCheckParams, SynthEvent, SynthRunParams } from '#shared/dataset';
-import { restoreJob, restoreRun, triageJob } from './jobs/restore-job';
-import { datasetCheckJob, datasetSplit, synthJob, synthPreviewJob } from './jobs/data-jobs';
-import { queueAdd, queueStatusAt } from './jobs/queue-jobs';
+import { restoreJob, restoreRun, triageJob } from './methods/restore';
+import { datasetCheckJob, datasetSplit, synthJob, synthPreviewJob } from './methods/dataset';
+import { queueAdd, queueStatusAt } from './methods/queue';
 import {
   architectureSummaries,
   deleteModel,
@@ -24,7 +25,7 @@ import {
   runTrainJob,
   showModel,
   trainRunInfo,
-} from './jobs/index';
+} from './methods/index';
 
 const testHooksEnabled = (): boolean => process.env.STUDIO_TEST === '1';
 

@@ -5,7 +5,7 @@ import { RecentFolders } from '../desktop/recent';
 import { FolderAccess } from '../security/folder-access';
 import { createStudioServices } from '../services';
 import { EngineHost, engineEnv, forkLauncher } from '../services/engine-host';
-import { JobRegistry } from '../services/jobs';
+import { JobRegistry } from '../services/job-registry';
 import { SettingsStore } from '../services/settings';
 import { dataDir, rendererDir } from '../paths';
 import { startBrowserServer, type BrowserServer } from './browser-server';

@@ -9,11 +9,14 @@ import { dataDir } from '../paths';
 import type { EngineHost } from './engine-host';
 import { listFolder, requireFolder } from './files';
 import { importDroppedPaths, newDropFolder } from './dropped';
-import type { JobRegistry } from './jobs';
+import type { JobRegistry } from './job-registry';
 import type { SettingsStore } from './settings';
 import type { DailyLog } from './logger';
-import { createStudioJobs } from './studio-jobs';
 import { StreamJobs } from './stream-jobs';
+import { createModelHandlers } from './model-handlers';
+import { createDatasetHandlers } from './dataset-handlers';
+import { createTrainingHandlers } from './training-handlers';
+import { createRestoreHandlers } from './restore-handlers';
 import { createQueueHandlers } from './queue';
 
 export interface ServiceDeps {
@@ -60,7 +63,9 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
     return real;
   };
   if (deps.log) logJobs(jobs, deps.log);
-  const studioJobs = createStudioJobs({ engine, settings, folders, streams: new StreamJobs(jobs, engine) });
+  const streams = new StreamJobs(jobs, engine);
+  const training = createTrainingHandlers({ engine, settings, streams });
+  const restoring = createRestoreHandlers({ engine, settings, streams, folders });
 
   const handlers: Handlers<StudioContract> = {
     'app.info': async (_input, { signal }) => {
@@ -117,7 +122,10 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
     'files.newDropFolder': ({ names }) => newDropFolder(names),
     'jobs.list': () => jobs.list(),
     'jobs.cancel': ({ jobId }) => jobs.cancel(jobId),
-    ...studioJobs.handlers,
+    ...createModelHandlers({ engine, settings }),
+    ...createDatasetHandlers({ engine }),
+    ...training.handlers,
+    ...restoring.handlers,
     ...createQueueHandlers({ engine, settings }),
   };
 
@@ -131,7 +139,8 @@ export function createStudioServices(deps: ServiceDeps): StudioServices {
       return engine.onState(emit);
     },
     'app.command': (_params, { emit }) => deps.commands?.listen(emit),
-    ...studioJobs.events,
+    ...training.events,
+    ...restoring.events,
   };
 
   return { handlers, events };

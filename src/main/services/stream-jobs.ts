@@ -6,7 +6,7 @@ import { StudioError } from '#shared/rpc/errors';
 import type { EventDataOf, EventName, ParamsOf } from '#shared/rpc/protocol';
 import type { EngineContract } from '../engine/contract';
 import type { EngineHost } from './engine-host';
-import type { JobRegistry } from './jobs';
+import type { JobRegistry } from './job-registry';
 
 /** How many per-batch (or per-file) events are kept for replay; the rest (start, epochs, done) are all kept. */
 const FREQUENT_EVENTS_KEPT = 500;
@@ -85,6 +85,13 @@ export class StreamJobs {
     return entry.events;
   }
 
+  /** The run id the engine gave the job's stream in its start event (for pause, resume and stop); null before
+   *  it (the model still loading and timed). */
+  runId(jobId: string): string | null {
+    const start = this.replay(jobId).find((e) => (e as { type?: string }).type === 'start') as { runId?: string } | undefined;
+    return start?.runId ?? null;
+  }
+
   /** Replays the job's kept events, then streams new ones; returns the function that stops listening. */
   listen(jobId: string, listener: (event: unknown) => void, onEnd: () => void): () => void {
     const entry = this.entries.get(jobId);
@@ -122,6 +129,11 @@ export class StreamJobs {
     entry.listeners.clear();
     entry.endListeners.clear();
   }
+}
+
+/** The last part of a path (either separator), for a job's title and messages. */
+export function baseName(path: string): string {
+  return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
 }
 
 /** Two events are of the same frequent kind when they share their `type` tag. */

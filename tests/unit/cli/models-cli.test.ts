@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-cpu';
 import { savePackage } from '../../../src/main/engine/package/index';
 import { getArchitecture } from '../../../src/main/engine/models/index';
-import { identityModel, tempDir } from '../jobs/fixtures';
+import { identityModel, tempDir } from '../methods/fixtures';
 import { conv2dConfig, mulberry32, randomValues, writeKerasModelFile } from '../keras/keras-files';
 import { jsonLines, runCli } from './run-cli';
 import { modelsCommand } from '../../../src/main/cli/commands/models';

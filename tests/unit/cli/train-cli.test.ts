@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadPackageDir } from '../../../src/main/engine/package/index';
-import { cleanFolder, tempDir } from '../jobs/fixtures';
+import { cleanFolder, tempDir } from '../methods/fixtures';
 import { jsonLines, runCli, startCli } from './run-cli';
 import { trainParamsFromArgs } from '../../../src/main/cli/commands/train';
 import { useTestBackend } from '../../helpers/native';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { CAFFE_MEAN_BGR, loadKerasModel, loadVgg16Weights, VGG16_ENCODER_LAYERS } from '../../../src/main/engine/keras/index';
 import { h5, isDataset, isGroup } from '../../../src/main/engine/keras/h5';
 import { keras3Keys, snakeCase } from '../../../src/main/engine/keras/keras3';
-import { importModel } from '../../../src/main/engine/jobs/models-jobs';
+import { importModel } from '../../../src/main/engine/methods/models';
 import { loadPackageDir } from '../../../src/main/engine/package/index';
 import { StudioError } from '#shared/rpc/errors';
 import { useTestBackend } from '../../helpers/native';

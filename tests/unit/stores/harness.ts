@@ -26,7 +26,7 @@ export async function startStudio(): Promise<Studio> {
   const { createStudioServices } = await import('../../../src/main/services');
   const { EngineHost, inProcessLauncher } = await import('../../../src/main/services/engine-host');
   const { FolderAccess } = await import('../../../src/main/security/folder-access');
-  const { JobRegistry } = await import('../../../src/main/services/jobs');
+  const { JobRegistry } = await import('../../../src/main/services/job-registry');
   const { SettingsStore } = await import('../../../src/main/services/settings');
   const engine = new EngineHost(await inProcessLauncher());
   const services = createStudioServices({

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { cleanFolder } from '../jobs/fixtures';
+import { cleanFolder } from '../methods/fixtures';
 import { startStudio, until, type Studio } from './harness';
 
 let studio: Studio;

@@ -10,8 +10,8 @@ import { loadPackageDir } from '../../../src/main/engine/package/index';
 import { ARCHITECTURES } from '../../../src/main/engine/models/index';
 import { addCounts, countMask, maskFromRgb, scoreCounts } from '../../../src/main/engine/metrics/index';
 import { diceBceLoss } from '../../../src/main/engine/train/losses';
-import type { TrainDoneEvent } from '#shared/jobs';
-import { cleanFolder, tempDir } from '../jobs/fixtures';
+import type { TrainDoneEvent } from '#shared/training';
+import { cleanFolder, tempDir } from '../methods/fixtures';
 import { TEST_BACKEND, useTestBackend } from '../../helpers/native';
 
 await useTestBackend();

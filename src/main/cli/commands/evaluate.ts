@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
 import { StudioError } from '#shared/rpc/errors';
-import { EvaluateParamsSchema, type EvaluateResult } from '#shared/jobs';
+import { EvaluateParamsSchema, type EvaluateResult } from '#shared/evaluation';
 import { modelRef, withEngine } from '../engine';
 import { numberFlag, parseFlags } from '../flags';
 import { formatDuration } from '../format';

@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CliCommand, CliIO } from '../command';
 import { StudioError } from '#shared/rpc/errors';
 import type { HyperParamSpec, HyperValue } from '#shared/model-card';
-import { TrainParamsSchema, type TrainDoneEvent, type TrainEvent, type TrainParamsInput } from '#shared/jobs';
+import { TrainParamsSchema, type TrainDoneEvent, type TrainEvent, type TrainParamsInput } from '#shared/training';
 import { ARCHITECTURE_IDS, getArchitecture } from '../../engine/models/index';
 import { cliModelsDir, modelRef, withEngine } from '../engine';
 import { kebab, parseFlags } from '../flags';

@@ -2,8 +2,8 @@
 // A step is what the trainer does per batch: forward, MSE, gradients of every trainable weight, Adam update.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { TrainSpeed, TrainSpeedInput } from '#shared/jobs';
-import { TrainSpeedInputSchema } from '#shared/jobs';
+import type { TrainSpeed, TrainSpeedInput } from '#shared/training';
+import { TrainSpeedInputSchema } from '#shared/training';
 import { getArchitecture } from '../models';
 
 export interface StepTiming {

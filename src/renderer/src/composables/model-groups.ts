@@ -1,6 +1,6 @@
 // Restoration models grouped by what they restore, so a picker never sets side by side the scores of
 // different tasks (a denoiser's PSNR on noise is not comparable with an old-photo model's on old photos).
-import type { ModelListItem } from '#shared/jobs';
+import type { ModelListItem } from '#shared/model-library';
 
 /** The model Restore uses when none is chosen (the engine's DEFAULT_RESTORE_MODEL). */
 export const DEFAULT_RESTORE_MODEL = 'old-photo';

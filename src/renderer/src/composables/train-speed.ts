@@ -1,7 +1,8 @@
 // The wizard's speed estimate: a few real training steps of the chosen architecture, timed by the engine on
 // this machine at the chosen batch and patch size (re-measured, debounced, when they change).
 import { computed, ref, watch, type Ref } from 'vue';
-import type { ArchitectureSummary, TrainSpeed } from '#shared/jobs';
+import type { TrainSpeed } from '#shared/training';
+import type { ArchitectureSummary } from '#shared/model-library';
 import type { HyperParams } from '#shared/model-card';
 import { api } from '../api';
 import { describeError } from './errors';

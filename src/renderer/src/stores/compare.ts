@@ -4,7 +4,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { Job } from '#shared/contract';
-import type { ModelListItem } from '#shared/jobs';
+import type { ModelListItem } from '#shared/model-library';
 import { api } from '../api';
 import { followJob } from '../api/follow-job';
 import { describeError } from '../composables/errors';

@@ -1,7 +1,7 @@
 // The installed models: the list, the selected model's card and layers, and what can be done to them.
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ModelDetails, ModelListItem } from '#shared/jobs';
+import type { ModelDetails, ModelListItem } from '#shared/model-library';
 import type { LayerSummary } from '#shared/model-card';
 import { api } from '../api';
 import { errorGuard } from '../composables/guard';

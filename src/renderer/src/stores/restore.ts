@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import type { FileEntry, Job } from '#shared/contract';
-import type { ModelListItem } from '#shared/jobs';
+import type { ModelListItem } from '#shared/model-library';
 import type { RestoreEvent } from '#shared/restore';
 import { api } from '../api';
 import { followJobInto } from '../api/follow-job';

@@ -2,7 +2,8 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
 import type { DatasetReport } from '#shared/dataset';
-import type { ArchitectureSummary, ModelListItem, TrainEvent, TrainParamsInput } from '#shared/jobs';
+import type { TrainEvent, TrainParamsInput } from '#shared/training';
+import type { ArchitectureSummary, ModelListItem } from '#shared/model-library';
 import type { EpochRecord, HyperParams, LayerSummary } from '#shared/model-card';
 import type { Job, SynthPreview } from '#shared/contract';
 import { PRESET_CHOICES } from '#shared/presets';

@@ -22,7 +22,7 @@ import {
   type TrainParams,
   type TrainParamsInput,
   type TrainRunState,
-} from '#shared/jobs';
+} from '#shared/training';
 import { createPatchSampler, createValidationSet, deriveSeed, recipeDrawsDamage, splitDataset, type ManagedPatchSampler } from '../data/index';
 import { getArchitecture } from '../models/index';
 import { findLatestCheckpoint, readCheckpointState, train, type TrainResult } from '../train/index';

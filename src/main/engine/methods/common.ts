@@ -1,4 +1,4 @@
-// Shared plumbing of the engine's jobs: parameter parsing, model and dataset references, the training data
+// Shared plumbing of the engine's methods: parameter parsing, model and dataset references, the training data
 // fingerprint.
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';

@@ -4,7 +4,7 @@
 // pid that is gone.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TrainRunStateSchema, type TrainRunState } from '#shared/jobs';
+import { TrainRunStateSchema, type TrainRunState } from '#shared/training';
 import { writeFileAtomic } from '../../fs-atomic';
 
 export const RUN_STATE_FILE = 'run.json';

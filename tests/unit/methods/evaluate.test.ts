@@ -11,7 +11,7 @@ import { EngineHost, inProcessLauncher } from '../../../src/main/services/engine
 import { savePackage } from '../../../src/main/engine/package/index';
 import { getArchitecture } from '../../../src/main/engine/models/index';
 import { ssim } from '../../../src/main/engine/metrics/index';
-import type { EvaluateEvent, EvaluateParamsInput, EvaluateResult } from '#shared/jobs';
+import type { EvaluateEvent, EvaluateParamsInput, EvaluateResult } from '#shared/evaluation';
 import { StudioError } from '#shared/rpc/errors';
 import { cleanFolder, identityModel, offsetPairs, psnr8, tempDir } from './fixtures';
 import { TEST_BACKEND } from '../../helpers/native';

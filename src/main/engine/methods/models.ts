@@ -4,7 +4,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { StudioError } from '#shared/rpc/errors';
-import type { ArchitectureSummary, ModelDetails, ModelImportResult, ModelListItem } from '#shared/jobs';
+import type { ArchitectureSummary, ModelDetails, ModelImportResult, ModelListItem } from '#shared/model-library';
 import type { HyperParams, LayerSummary, ModelCard } from '#shared/model-card';
 import { ARCHITECTURE_IDS, getArchitecture } from '../models/index';
 import { summarizeModel } from '../models/summary';

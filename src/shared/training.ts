@@ -1,24 +1,18 @@
-// Parameters and progress events of the engine's long jobs (training, evaluation) and the model-library
-// operations, shared by the engine, the services, the CLI and the UI. Zod only (no Node imports), so the
-// renderer can use it. Built on the model-card schemas (src/shared/model-card.ts).
+// Training a model: the parameters of a run, its progress events (start, batch, epoch, warning, done), the
+// run folder's run.json and what resuming needs, and the training-speed measure behind the wizard's time
+// estimate. Shared by the engine, the services, the CLI and the UI; zod only (no Node imports), so the renderer
+// can use it. Built on the model-card schemas (src/shared/model-card.ts).
 import { z } from 'zod';
 import {
   ArchitectureIdSchema,
-  ArchitectureInfoSchema,
   FinalMetricsSchema,
   HyperParamsSchema,
   LrScheduleSchema,
-  ModelCardSchema,
-  ModelTaskSchema,
   RestoreLossSchema,
   TrainBatchEventSchema,
   TrainEpochEventSchema,
 } from './model-card';
-
-const PathString = z.string().min(1, 'a path is required');
-
-// ---------------------------------------------------------------------------------------------------------
-// Training
+import { PathString } from './path-string';
 
 export const TrainStopReasonSchema = z.enum(['completed', 'early-stopped', 'cancelled']);
 export type TrainStopReason = z.infer<typeof TrainStopReasonSchema>;
@@ -129,8 +123,8 @@ export const TrainEpochStreamEventSchema = TrainEpochEventSchema.extend({
 });
 export type TrainEpochStreamEvent = z.infer<typeof TrainEpochStreamEventSchema>;
 
-export const JobWarningEventSchema = z.object({ type: z.literal('warning'), message: z.string() });
-export type JobWarningEvent = z.infer<typeof JobWarningEventSchema>;
+export const TrainWarningEventSchema = z.object({ type: z.literal('warning'), message: z.string() });
+export type TrainWarningEvent = z.infer<typeof TrainWarningEventSchema>;
 
 export const TrainDoneEventSchema = z.object({
   type: z.literal('done'),
@@ -152,7 +146,7 @@ export const TrainEventSchema = z.discriminatedUnion('type', [
   TrainStartEventSchema,
   TrainBatchStreamEventSchema,
   TrainEpochStreamEventSchema,
-  JobWarningEventSchema,
+  TrainWarningEventSchema,
   TrainDoneEventSchema,
 ]);
 export type TrainEvent = z.infer<typeof TrainEventSchema>;
@@ -185,149 +179,6 @@ export const TrainRunInfoSchema = z.object({
   run: TrainRunStateSchema.nullable(),
 });
 export type TrainRunInfo = z.infer<typeof TrainRunInfoSchema>;
-
-// ---------------------------------------------------------------------------------------------------------
-// Evaluation
-
-export const EvaluateParamsSchema = z
-  .object({
-    /** Model id in the models folder, or a model folder. */
-    model: z.string().min(1),
-    /** Paired folder (degraded/ + clean/), or a clean folder with `synth`. */
-    data: PathString,
-    synth: z.string().min(1).optional(),
-    /** Seeds the synthesised degradations (one fixed draw per image). */
-    seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
-    /** Tile edge for big images (default: chosen from memory, up to 1024). */
-    tile: z.number().int().min(16).max(8192).optional(),
-    /** Evaluate at most this many images (the first by name). */
-    maxImages: z.number().int().positive().optional(),
-    /** Score the model's self-ensemble (8 orientations averaged), as restore's best quality runs it. */
-    ensemble: z.boolean().default(false),
-    modelsDir: PathString.optional(),
-  })
-  .strict();
-export type EvaluateParams = z.output<typeof EvaluateParamsSchema>;
-export type EvaluateParamsInput = z.input<typeof EvaluateParamsSchema>;
-
-/** PSNR (dB, capped at 100 for identical images) and SSIM on 8-bit RGB, of the output and of the input. */
-export const ImageScoreSchema = z.object({
-  file: z.string(),
-  psnr: z.number(),
-  ssim: z.number(),
-  inputPsnr: z.number(),
-  inputSsim: z.number(),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
-  seconds: z.number().nonnegative(),
-});
-export type ImageScore = z.infer<typeof ImageScoreSchema>;
-
-export const EvaluateResultSchema = z.object({
-  model: z.object({ id: z.string(), name: z.string() }),
-  data: z.string(),
-  datasetKind: z.enum(['paired', 'clean']),
-  synth: z.string().nullable(),
-  seed: z.number().int(),
-  /** Means over the images. */
-  psnr: z.number(),
-  ssim: z.number(),
-  inputPsnr: z.number(),
-  inputSsim: z.number(),
-  images: z.array(ImageScoreSchema),
-  /** Images that could not be evaluated, with the reason. */
-  skipped: z.array(z.object({ file: z.string(), reason: z.string() })),
-  seconds: z.number().nonnegative(),
-});
-export type EvaluateResult = z.infer<typeof EvaluateResultSchema>;
-
-export const EvaluateEventSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('start'),
-    model: z.object({ id: z.string(), name: z.string() }),
-    images: z.number().int().nonnegative(),
-    datasetKind: z.enum(['paired', 'clean']),
-    tile: z.number().int().positive(),
-  }),
-  ImageScoreSchema.extend({ type: z.literal('image'), index: z.number().int().positive(), total: z.number().int().positive() }),
-  z.object({ type: z.literal('skipped'), file: z.string(), reason: z.string() }),
-  z.object({ type: z.literal('done'), result: EvaluateResultSchema }),
-]);
-export type EvaluateEvent = z.infer<typeof EvaluateEventSchema>;
-
-// ---------------------------------------------------------------------------------------------------------
-// Model library
-
-const ModelsDir = { modelsDir: PathString.optional() };
-
-/** A row of the model list; a broken package has its error and null fields. */
-export const ModelListItemSchema = z.object({
-  id: z.string(),
-  name: z.string().nullable(),
-  arch: z.string().nullable(),
-  params: z.number().int().nonnegative().nullable(),
-  path: z.string(),
-  task: ModelTaskSchema.nullable(),
-  source: ModelCardSchema.shape.source.nullable(),
-  createdAt: z.string().nullable(),
-  /** Validation PSNR of the trained model (dB), when known. */
-  psnr: z.number().nullable(),
-  error: z.string().nullable(),
-  /** Shipped with the app: usable and exportable, not renamed or deleted. */
-  bundled: z.boolean().default(false),
-  /** What it restores (from its card), so pickers can group models by task. */
-  restores: ModelCardSchema.shape.restores.nullable().default(null),
-});
-export type ModelListItem = z.infer<typeof ModelListItemSchema>;
-
-export const ModelsListInputSchema = z.object(ModelsDir).strict();
-export const ModelsListOutputSchema = z.array(ModelListItemSchema);
-
-export const ModelRefInputSchema = z.object({ id: z.string().min(1), ...ModelsDir }).strict();
-
-export const ModelDetailsSchema = z.object({
-  id: z.string(),
-  path: z.string(),
-  card: ModelCardSchema,
-  files: z.array(z.object({ name: z.string(), bytes: z.number().int().nonnegative() })),
-  bytes: z.number().int().nonnegative(),
-  bundled: z.boolean().default(false),
-});
-export type ModelDetails = z.infer<typeof ModelDetailsSchema>;
-
-export const ModelImportInputSchema = z
-  .object({
-    /** A package zip, a model folder (package or tfjs layers model.json + weights) or a Keras .h5 file. */
-    source: PathString,
-    name: z.string().min(1).max(200).optional(),
-    ...ModelsDir,
-  })
-  .strict();
-export const ModelImportResultSchema = z.object({
-  id: z.string(),
-  path: z.string(),
-  kind: z.enum(['zip', 'folder', 'keras', 'pytorch']),
-  card: ModelCardSchema,
-});
-export type ModelImportResult = z.infer<typeof ModelImportResultSchema>;
-
-export const ModelExportInputSchema = z.object({ id: z.string().min(1), out: PathString, ...ModelsDir }).strict();
-export const ModelExportResultSchema = z.object({ path: z.string(), bytes: z.number().int().nonnegative() });
-
-/** The licence text a user fills in on a card (null clears it). */
-export const ModelLicenseSchema = z.string().trim().max(500).nullable();
-
-export const ModelRenameInputSchema = z
-  .object({ id: z.string().min(1), name: z.string().trim().min(1).max(200), license: ModelLicenseSchema.optional(), ...ModelsDir })
-  .strict();
-
-/** A zoo entry with its size at the default hyper-parameters. */
-export const ArchitectureSummarySchema = ArchitectureInfoSchema.extend({
-  params: z.number().int().nonnegative(),
-  macsPerPixel: z.number().nonnegative(),
-  requiredMultiple: z.number().int().positive(),
-});
-export type ArchitectureSummary = z.infer<typeof ArchitectureSummarySchema>;
 
 // ---------------------------------------------------------------------------------------------------------
 // Training speed on this machine (the wizard's time estimate)

@@ -14,7 +14,7 @@ import {
   type EvaluateParamsInput,
   type EvaluateResult,
   type ImageScore,
-} from '#shared/jobs';
+} from '#shared/evaluation';
 import { deriveSeed, loadRgbImage, synthesize, type RgbImage } from '../data/index';
 import { decodeFailureReason } from '../data/image';
 import { psnr, ssim } from '../metrics/index';

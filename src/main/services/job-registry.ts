@@ -1,5 +1,5 @@
-// Long work runs as jobs: a call returns the job at once; its changes stream as `jobs.update` events;
-// `jobs.cancel` aborts it through its AbortSignal.
+// The job registry (JobRegistry). Long work runs as jobs: a call returns the job at once; its changes stream
+// as `jobs.update` events; `jobs.cancel` aborts it through its AbortSignal.
 import { randomUUID } from 'node:crypto';
 import type { Job } from '#shared/contract';
 import { StudioError, isAbortError, toErrorEnvelope } from '#shared/rpc/errors';

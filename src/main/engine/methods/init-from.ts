@@ -4,7 +4,7 @@
 import { StudioError } from '#shared/rpc/errors';
 import type { ArchitectureId, HyperParams, ModelCard } from '#shared/model-card';
 import { readCard } from '../package/index';
-import { resolveModelRef } from './models-jobs';
+import { resolveModelRef } from './models';
 
 export interface StartingPoint {
   dir: string;

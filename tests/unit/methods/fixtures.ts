@@ -1,4 +1,4 @@
-// Tiny datasets and models made on the fly for the job and CLI tests.
+// Tiny datasets and models made on the fly for the engine-method and CLI tests.
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
@@ -6,8 +6,8 @@ import { tempDir as sharedTempDir } from '../../helpers/fixtures';
 import { cleanFolder as dataCleanFolder, writeRaw } from '../data/fixtures';
 import { mulberry32 } from '../../helpers/random';
 
-/** tests/helpers/fixtures.ts's tempDir, named 'studio-jobs-…' unless told otherwise. */
-export const tempDir = (prefix = 'studio-jobs-'): ReturnType<typeof sharedTempDir> => sharedTempDir(prefix);
+/** tests/helpers/fixtures.ts's tempDir, named 'studio-methods-…' unless told otherwise. */
+export const tempDir = (prefix = 'studio-methods-'): ReturnType<typeof sharedTempDir> => sharedTempDir(prefix);
 
 /** Smooth 8-bit RGB (gradients and soft blobs), values within [lo, hi]. */
 export function smoothImage(width: number, height: number, seed: number, lo = 0, hi = 255): Buffer {
