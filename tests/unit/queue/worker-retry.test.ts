@@ -66,7 +66,8 @@ test('a file under the output name that is not the bytes the marker names is wri
   await writeFile(markerFile(), JSON.stringify({ ...marker, state: 'writing' }));
   const good = await readFile(outputFile());
   const damaged = Buffer.from(good);
-  damaged[damaged.length - 5] ^= 0xff; // same size, other bytes
+  const at = damaged.length - 5;
+  damaged.writeUInt8(damaged.readUInt8(at) ^ 0xff, at); // same size, other bytes
   await writeFile(outputFile(), damaged);
   const retry = await processRestoreJob(ID, job, models);
   assert.equal(retry.alreadyDone, false);
