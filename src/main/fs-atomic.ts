@@ -5,7 +5,7 @@ import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** `.name.tmp-<pid>-<8 hex>` (being written) or `.name.old-<pid>-<8 hex>` (being replaced). */
-function tmpSibling(target: string, tag: 'tmp' | 'old'): string {
+export function tmpSibling(target: string, tag: 'tmp' | 'old'): string {
   return join(dirname(target), `.${basename(target)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 

@@ -63,6 +63,8 @@ export const RestoreEventSchema = z.discriminatedUnion('type', [
     scale: z.number().int().positive().optional(),
     /** Seconds the batch should take (the model timed on this machine before the first file); null when unknown. */
     estimatedSeconds: z.number().nonnegative().nullable().optional(),
+    /** The most memory one photo of the batch should take while it is restored, in MB (said up front). */
+    memoryMegabytes: z.number().nonnegative().optional(),
   }),
   z.object({
     type: z.literal('progress'),

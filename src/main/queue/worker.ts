@@ -2,7 +2,7 @@
 // → restorePhoto → encode → atomic write), with a marker beside the outputs so a retried job never writes a
 // finished photo twice. Bad input fails for good (UnrecoverableError); a broken model or backend does not.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { isAbortError, StudioError } from '#shared/rpc/errors';
@@ -10,7 +10,7 @@ import { isAtomicTempName, writeFileAtomic } from '../fs-atomic';
 import { decodeFailureReason } from '../engine/data/image';
 import { failureReason } from '../engine/infer/batch';
 import { loadRestoreModel, type ModelLookup, type RestoreModel } from '../engine/infer/model';
-import { DEFAULT_QUALITY, outputFormatFor, readPhoto, type FormatChoice } from '../engine/infer/photo';
+import { DEFAULT_QUALITY, disposePhoto, outputFormatFor, readPhoto, type FormatChoice } from '../engine/infer/photo';
 import { restorePhoto } from '../engine/infer/restore-image';
 import { jobSettings, MARKER_DIR, restoreJobSchema, type RestoreJob } from './jobs';
 
@@ -75,12 +75,12 @@ async function readMarker(path: string): Promise<Marker | null> {
   }
 }
 
-/** Temporaries of this output left by a worker killed mid-write (the job is ours now, so they are stale). */
+/** Temporaries of this output (files, or a large photo's scratch folder) left by a worker killed mid-job (the job is ours now, so they are stale). */
 async function removeStaleTemps(output: string): Promise<void> {
   const prefix = `.${basename(output)}.`;
   const entries = await readdir(dirname(output)).catch(() => []);
   for (const name of entries) {
-    if (name.startsWith(prefix) && isAtomicTempName(name)) await unlink(join(dirname(output), name)).catch(() => {});
+    if (name.startsWith(prefix) && isAtomicTempName(name)) await rm(join(dirname(output), name), { recursive: true, force: true }).catch(() => {});
   }
 }
 
@@ -125,30 +125,35 @@ export async function processRestoreJob(
   const size = (await stat(input).catch(() => null))?.size ?? 0;
   let photo;
   try {
-    photo = await readPhoto(input);
+    photo = await readPhoto(input, { scratchFor: output });
   } catch (error) {
     throw new UnrecoverableError(failureReason(error, size));
   }
-  const format = outputFormatFor(job.file, job.format as FormatChoice);
-  let result;
+  // A large photo lives in a scratch folder in the output folder until it is written.
   try {
-    result = await restorePhoto(model, photo, format, { onProgress, ...(job.tone ? { tone: { strength: job.tone } } : {}) });
-  } catch (error) {
-    if (isAbortError(error)) throw error;
-    if (error instanceof StudioError && (error.code === 'MODEL_INVALID' || error.code === 'BACKEND_UNAVAILABLE')) throw error;
-    throw new UnrecoverableError(failureReason(error, size));
+    const format = outputFormatFor(job.file, job.format as FormatChoice);
+    let result;
+    try {
+      result = await restorePhoto(model, photo, format, { onProgress, ...(job.tone ? { tone: { strength: job.tone } } : {}) });
+    } catch (error) {
+      if (isAbortError(error)) throw error;
+      if (error instanceof StudioError && (error.code === 'MODEL_INVALID' || error.code === 'BACKEND_UNAVAILABLE')) throw error;
+      throw new UnrecoverableError(failureReason(error, size));
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await result.restored.encode(job.quality ?? DEFAULT_QUALITY);
+    } catch (error) {
+      throw new UnrecoverableError(`cannot be written as ${format.toUpperCase()}: ${decodeFailureReason(error)}`);
+    }
+    await mkdir(dirname(marker), { recursive: true });
+    const written: Marker = { state: 'writing', settings, outputSize: bytes.length, outputHash: sha256(bytes) };
+    await writeFileAtomic(marker, JSON.stringify(written));
+    await mkdir(dirname(output), { recursive: true });
+    await writeFileAtomic(output, bytes);
+    await writeFileAtomic(marker, JSON.stringify({ ...written, state: 'done' } satisfies Marker));
+    return { output, alreadyDone: false, megapixels: (photo.width * photo.height) / 1e6, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await disposePhoto(photo);
   }
-  let bytes: Buffer;
-  try {
-    bytes = await result.restored.encode(job.quality ?? DEFAULT_QUALITY);
-  } catch (error) {
-    throw new UnrecoverableError(`cannot be written as ${format.toUpperCase()}: ${decodeFailureReason(error)}`);
-  }
-  await mkdir(dirname(marker), { recursive: true });
-  const written: Marker = { state: 'writing', settings, outputSize: bytes.length, outputHash: sha256(bytes) };
-  await writeFileAtomic(marker, JSON.stringify(written));
-  await mkdir(dirname(output), { recursive: true });
-  await writeFileAtomic(output, bytes);
-  await writeFileAtomic(marker, JSON.stringify({ ...written, state: 'done' } satisfies Marker));
-  return { output, alreadyDone: false, megapixels: (photo.width * photo.height) / 1e6, seconds: (Date.now() - started) / 1000 };
 }

@@ -22,7 +22,9 @@ function describeRestore(event: RestoreEvent): { progress: number | null; messag
   switch (event.type) {
     case 'start': {
       const scale = (event.scale ?? 1) > 1 ? ` at ${event.scale}×` : '';
-      const estimate = typeof event.estimatedSeconds === 'number' ? `, about ${roughDuration(event.estimatedSeconds)}` : '';
+      const estimate =
+        (typeof event.estimatedSeconds === 'number' ? `, about ${roughDuration(event.estimatedSeconds)}` : '') +
+        (event.memoryMegabytes ? `, up to ${event.memoryMegabytes} MB of memory` : '');
       return {
         progress: 0,
         message: `${event.toDo} photo${event.toDo === 1 ? '' : 's'} to restore${scale}${event.skipped ? `, ${event.skipped} already done` : ''}${estimate}`,

@@ -13,7 +13,7 @@ import type { FileOutcome, RestoreBatchControl } from './batch';
 import { JOURNAL_VERSION, type Journal, type JournalRecord } from './journal';
 import { isOutOfMemory } from './memory';
 import type { RestoreModel } from './model';
-import { readPhoto, type Photo } from './photo';
+import { disposePhoto, readPhoto, type Photo } from './photo';
 import { restorePhoto, type RepairOutcome } from './restore-image';
 import type { RepairStage } from './repair';
 import { writeMask } from './mask-file';
@@ -107,10 +107,11 @@ export async function restoreBatchFile(ctx: BatchContext, index: number, item: W
   if (!ctx.outInsideInput && isInside(resolve(plan.output), ctx.realRoot)) {
     return fail(`its output ${plan.outputRel} would land inside the input folder; choose an output folder outside it`);
   }
+  let photo: Photo | undefined;
   try {
-    let photo;
     try {
-      photo = await readPhoto(plan.input);
+      // A large photo is decoded to a scratch folder beside its output (that disk, not a RAM-backed /tmp).
+      photo = await readPhoto(plan.input, { scratchFor: plan.output });
     } catch (error) {
       return await fail(failureReason(error, base.size));
     }
@@ -209,5 +210,7 @@ export async function restoreBatchFile(ctx: BatchContext, index: number, item: W
   } catch (error) {
     if (isAbortError(error) || signal?.aborted) return 'cancelled';
     throw error;
+  } finally {
+    if (photo) await disposePhoto(photo);
   }
 }

@@ -1,7 +1,7 @@
 // Taking the output folder of a batch restore: made if missing, locked against a second batch, cleared of
 // the temporary files a killed batch left, and its journal opened. Write failures are named in words.
 import { constants } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { StudioError } from '#shared/rpc/errors';
@@ -92,7 +92,8 @@ async function acquireLock(out: string): Promise<() => Promise<void>> {
 }
 
 /**
- * Removes temporary files a killed batch left behind (writeFileAtomic's temporary siblings) in the output
+ * Removes temporaries a killed batch left behind (writeFileAtomic's temporary siblings, large photos' scratch
+ * folders) in the output
  * folder, never descending into the input folder (when the output folder contains it).
  */
 async function removeStaleTemps(dir: string, inputRoot: string, outRoot: string): Promise<void> {
@@ -100,8 +101,9 @@ async function removeStaleTemps(dir: string, inputRoot: string, outRoot: string)
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) await removeStaleTemps(path, inputRoot, outRoot);
-    else if (entry.isFile() && isAtomicTempName(entry.name)) await unlink(path).catch(() => {});
+    // A temporary folder is a large photo's scratch (decoded pixels, restored strips): removed whole.
+    if (isAtomicTempName(entry.name)) await rm(path, { recursive: true, force: true }).catch(() => {});
+    else if (entry.isDirectory()) await removeStaleTemps(path, inputRoot, outRoot);
   }
 }
 

@@ -17,7 +17,7 @@ import { measureWork, planOutputs, resolveTarget, sortWork } from './batch-plan'
 import { BatchTally } from './batch-progress';
 import { JOURNAL_NAME } from './journal';
 import { estimateBatchSeconds, timeModel } from './estimate';
-import { planTiles } from './memory';
+import { fitBand, peakRestoreBytes, planTiles } from './memory';
 import type { RestoreModel } from './model';
 import { PauseGate } from './pause';
 import type { RepairStage } from './repair';
@@ -72,6 +72,8 @@ export interface BatchStart {
   scale: number;
   /** Seconds the batch should take, from the model timed on this machine; null when it could not be timed. */
   estimatedSeconds: number | null;
+  /** The most one photo should hold while restored (memory.ts's peakRestoreBytes), in MB. */
+  memoryMegabytes: number;
 }
 
 export interface RestoreProgress {
@@ -170,6 +172,7 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
       model: model.id,
       scale: model.scale ?? 1,
       estimatedSeconds,
+      memoryMegabytes: Math.ceil(Math.max(0, ...sizes.map((f) => peakRestoreBytes(f.width, f.height, fitBand(defaultPlan, model, f.width), model))) / 1024 ** 2),
     });
     for (const f of skippedFiles) control.onFile?.(f);
     const tally = new BatchTally(started, toDo.length, skippedFiles.length, megapixelsTotal, estimatedSeconds, control.pause, control.onProgress);

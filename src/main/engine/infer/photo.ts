@@ -14,12 +14,15 @@
 // original is first enlarged to the output size (nearest neighbour: its pixels are all replaced anyway), so
 // the same pipeline keeps EXIF, XMP and ICC and the file header gets the new dimensions; alpha is enlarged
 // by repeating each value scale x scale times (it is passed through, not restored).
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import sharp, { type Sharp, type SharpOptions } from 'sharp';
+// Photos above LARGE_PHOTO_MEGAPIXELS never exist whole in memory: they are decoded to disk and restored in
+// strips (large-photo.ts); the steps are the same, each band at a time.
+import { readFile, rm } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import sharp, { type OverlayOptions, type Sharp, type SharpOptions } from 'sharp';
 import { StudioError } from '#shared/rpc/errors';
 import { DEFAULT_QUALITY, OutputFormatSchema, type OutputFormatChoice } from '#shared/restore';
 import { withSharpReason } from '../data/sharp-errors';
+import { DECODED_FILE, DiskPixels, LARGE_PHOTO_MEGAPIXELS, makeScratchDir, writeScratch } from './large-photo';
 
 /** Formats restoration writes. */
 export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'tiff' | 'avif';
@@ -79,7 +82,10 @@ export interface Photo {
   /** sharp's name of the format (jpeg, png, webp, tiff, heif, gif ...). */
   format: string;
   channels: 3 | 4;
+  /** Empty for a photo kept on disk (`disk`): read its rows from there. */
   pixels: Uint8Array | Uint16Array;
+  /** Set for photos above LARGE_PHOTO_MEGAPIXELS: the decoded pixels on disk. dispose() removes them. */
+  disk?: DiskPixels;
   /** 255 or 65535. */
   maxValue: number;
   sixteenBit: boolean;
@@ -94,15 +100,31 @@ export interface Photo {
   hasIcc: boolean;
 }
 
-export async function readPhoto(path: string): Promise<Photo> {
-  return decodePhoto(await readFile(path));
+export interface ReadPhotoOptions {
+  /**
+   * The output file the photo is restored to: a large photo's scratch folder is its temporary sibling (on the
+   * output's disk; a RAM-backed /tmp would defeat it). Default: the system's temporary folder.
+   */
+  scratchFor?: string;
+  /** Photos above this many megapixels are kept on disk (default LARGE_PHOTO_MEGAPIXELS). */
+  largeMegapixels?: number;
 }
 
-export function decodePhoto(bytes: Buffer): Promise<Photo> {
-  return withSharpReason(() => decodePhotoOnce(bytes));
+/** Decodes a photo file; a large one to disk (call disposePhoto when done with it). */
+export async function readPhoto(path: string, options: ReadPhotoOptions = {}): Promise<Photo> {
+  return decodePhoto(await readFile(path), options);
 }
 
-async function decodePhotoOnce(bytes: Buffer): Promise<Photo> {
+export function decodePhoto(bytes: Buffer, options: ReadPhotoOptions = {}): Promise<Photo> {
+  return withSharpReason(() => decodePhotoOnce(bytes, options));
+}
+
+/** Frees what a photo holds outside memory (a large photo's scratch folder). */
+export async function disposePhoto(photo: Photo): Promise<void> {
+  await photo.disk?.dispose();
+}
+
+async function decodePhotoOnce(bytes: Buffer, options: ReadPhotoOptions): Promise<Photo> {
   const meta = await sharp(bytes, DECODE_OPTIONS).metadata();
   const depth = meta.depth ?? 'uchar';
   const sixteenBit = depth !== 'uchar' && depth !== 'char';
@@ -111,6 +133,33 @@ async function decodePhotoOnce(bytes: Buffer): Promise<Photo> {
   const pipeline = sharp(bytes, DECODE_OPTIONS).autoOrient();
   if (!cmyk) pipeline.keepIccProfile(); // no conversion to sRGB: the values as stored
   pipeline.toColourspace(sixteenBit ? 'rgb16' : 'srgb');
+  const common = {
+    bytes,
+    format: meta.format ?? 'unknown',
+    maxValue: sixteenBit ? 65535 : 255,
+    sixteenBit,
+    grayscale,
+    cmyk,
+    orientation: meta.orientation ?? 1,
+    pages: meta.pages ?? 1,
+    hasIcc: Boolean(meta.icc) && !cmyk,
+  };
+  const megapixels = ((meta.width ?? 0) * (meta.height ?? 0)) / 1e6;
+  // 16-bit photos stay in memory: sharp brings file overlays and file reads down to 8 bits, which would
+  // throw away what a 16-bit scan is kept for.
+  if (megapixels > (options.largeMegapixels ?? LARGE_PHOTO_MEGAPIXELS) && !sixteenBit) {
+    const dir = await makeScratchDir(options.scratchFor);
+    try {
+      const info = await writeScratch(pipeline, join(dir, DECODED_FILE));
+      if (info.channels !== 3 && info.channels !== 4) throw new Error(`decoded to ${info.channels} channels instead of RGB or RGBA`);
+      const disk = new DiskPixels(dir, info.width, info.height, info.channels, sixteenBit);
+      const pixels = sixteenBit ? new Uint16Array(0) : new Uint8Array(0);
+      return { ...common, width: info.width, height: info.height, channels: info.channels, pixels, disk, alpha: info.channels === 4 };
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
   const { data, info } = await (sixteenBit ? pipeline.raw({ depth: 'ushort' }) : pipeline.raw()).toBuffer({ resolveWithObject: true });
   if (info.channels !== 3 && info.channels !== 4) {
     throw new Error(`decoded to ${info.channels} channels instead of RGB or RGBA`);
@@ -122,22 +171,7 @@ async function decodePhotoOnce(bytes: Buffer): Promise<Photo> {
   } else {
     pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
   }
-  return {
-    bytes,
-    width: info.width,
-    height: info.height,
-    format: meta.format ?? 'unknown',
-    channels: info.channels,
-    pixels,
-    maxValue: sixteenBit ? 65535 : 255,
-    sixteenBit,
-    grayscale,
-    alpha: info.channels === 4,
-    cmyk,
-    orientation: meta.orientation ?? 1,
-    pages: meta.pages ?? 1,
-    hasIcc: Boolean(meta.icc) && !cmyk,
-  };
+  return { ...common, width: info.width, height: info.height, channels: info.channels, pixels, alpha: info.channels === 4 };
 }
 
 /**
@@ -154,7 +188,9 @@ export class RestoredPhoto {
   /** Output size: the photo's times the model's scale. */
   readonly width: number;
   readonly height: number;
-  private readonly colour: Uint8Array | Uint16Array;
+  /** The restored samples of an in-memory photo; null for a photo on disk, whose rows go to strip files. */
+  private readonly colour: Uint8Array | Uint16Array | null;
+  private readonly strips: { path: string; top: number }[] = [];
   private readonly max: number;
 
   constructor(
@@ -169,34 +205,61 @@ export class RestoredPhoto {
     this.max = this.sixteenBit ? 65535 : 255;
     this.width = photo.width * scale;
     this.height = photo.height * scale;
-    const size = this.width * this.height * this.colourChannels;
-    this.colour = this.sixteenBit ? new Uint16Array(size) : new Uint8Array(size);
+    this.colour = photo.disk ? null : this.samples(this.width * this.height * this.colourChannels);
   }
 
-  /** Stores restored RGB rows [y0, y0 + n) of the output given as floats in [0, 1] (n x output width x 3). */
-  setRows(y0: number, rows: Float32Array): void {
-    const { channels, pixels, maxValue } = this.photo;
+  private samples(size: number): Uint8Array | Uint16Array {
+    return this.sixteenBit ? new Uint16Array(size) : new Uint8Array(size);
+  }
+
+  /**
+   * Stores restored RGB rows [y0, y0 + n) of the output given as floats in [0, 1] (n x output width x 3).
+   * For a photo on disk the rows become a strip file (the input alpha they need is read for those rows only).
+   */
+  async setRows(y0: number, rows: Float32Array): Promise<void> {
+    const { disk } = this.photo;
+    if (!disk) {
+      this.fill(this.colour!, y0 * this.width, y0, rows, this.photo.pixels, 0);
+      return;
+    }
+    const n = rows.length / (this.width * 3);
+    const strip = this.samples(n * this.width * this.colourChannels);
+    let alpha = this.photo.pixels;
+    let alphaRow0 = 0;
+    if (this.photo.alpha && !this.keepAlpha) {
+      alphaRow0 = Math.floor(y0 / this.scale);
+      alpha = await disk.rows(alphaRow0, Math.floor((y0 + n - 1) / this.scale) + 1);
+    }
+    this.fill(strip, 0, y0, rows, alpha, alphaRow0);
+    this.strips.push({ path: await disk.writeStrip(strip, this.width, n, this.colourChannels), top: y0 });
+  }
+
+  /**
+   * Quantises output rows starting at y0 into `out` from pixel `base` on; `inputPixels` holds the input's rows
+   * from `inputRow0` on (their alpha flattens the colour when the format has no alpha).
+   */
+  private fill(out: Uint8Array | Uint16Array, base: number, y0: number, rows: Float32Array, inputPixels: Photo['pixels'], inputRow0: number): void {
+    const { channels, maxValue } = this.photo;
     const { width, scale } = this;
     const n = rows.length / (width * 3);
     const flatten = this.photo.alpha && !this.keepAlpha;
     const max = this.max;
-    const out = this.colour;
     if (!flatten && this.colourChannels === 3) {
       // The common case (RGB out, nothing to composite): one flat pass, the layout is the same.
-      const base = y0 * width * 3;
-      for (let i = 0; i < rows.length; i++) out[base + i] = quantize(rows[i]!, max);
+      const first = base * 3;
+      for (let i = 0; i < rows.length; i++) out[first + i] = quantize(rows[i]!, max);
       return;
     }
     for (let y = 0; y < n; y++) {
       for (let x = 0; x < width; x++) {
-        const p = (y0 + y) * width + x;
+        const p = base + y * width + x;
         const src = (y * width + x) * 3;
         let r = rows[src]!;
         let g = rows[src + 1]!;
         let b = rows[src + 2]!;
         if (flatten) {
-          const inputPixel = Math.floor((y0 + y) / scale) * this.photo.width + Math.floor(x / scale);
-          const a = pixels[inputPixel * channels + 3]! / maxValue;
+          const inputPixel = (Math.floor((y0 + y) / scale) - inputRow0) * this.photo.width + Math.floor(x / scale);
+          const a = inputPixels[inputPixel * channels + 3]! / maxValue;
           r = r * a + 1 - a;
           g = g * a + 1 - a;
           b = b * a + 1 - a;
@@ -220,21 +283,31 @@ export class RestoredPhoto {
     // Pass 1: the restored colour over the upright original (composite adds an alpha band: removed again).
     let image = sharp(photo.bytes, DECODE_OPTIONS).autoOrient();
     if (this.scale !== 1) image = image.resize(this.width, this.height, { kernel: 'nearest', fit: 'fill' });
-    image = image
-      .pipelineColourspace(space)
-      // A Uint16Array makes sharp read 16-bit raw samples (its typings only list Buffer).
-      // Our own pixels, not a file: sharp's decompression-bomb limit (268 MP) must not stop a 4x of a 20 MP photo.
-      .composite([{ input: this.colour as unknown as Buffer, raw, blend: 'source', limitInputPixels: false }])
-      .removeAlpha()
-      .toColourspace(space);
+    // Our own pixels, not a file: sharp's decompression-bomb limit (268 MP) must not stop a 4x of a 20 MP photo.
+    // A Uint16Array makes sharp read 16-bit raw samples (its typings only list Buffer). Strips are opaque, so
+    // 'over' puts each one's pixels in place ('source' would clear what lies outside the strip).
+    const overlays: OverlayOptions[] = this.colour
+      ? [{ input: this.colour as unknown as Buffer, raw, blend: 'source', limitInputPixels: false }]
+      : this.strips.map((s) => ({ input: s.path, top: s.top, left: 0, blend: 'over', limitInputPixels: false }));
+    image = image.pipelineColourspace(space).composite(overlays).removeAlpha().toColourspace(space);
     image = keepMetadata(image, photo);
     if (!this.keepAlpha) return encodeAs(image, this.format, quality);
     // Pass 2: the original alpha joined back, untouched (compositing it would round colours under partial
-    // transparency). The intermediate is an uncompressed PNG, which carries EXIF, XMP and the ICC profile.
-    const intermediate = await image.png({ compressionLevel: 0 }).toBuffer();
-    const alpha = this.alphaChannel();
+    // transparency). The intermediate is an uncompressed PNG, which carries EXIF, XMP and the ICC profile;
+    // for a photo on disk it and the alpha band are files too.
+    const { disk } = photo;
+    let intermediate: Buffer | string;
+    let alpha: Buffer | string;
+    if (disk) {
+      intermediate = join(disk.dir, 'intermediate.png'); // PNG, not a scratch TIFF: it must carry EXIF and XMP
+      await image.png({ compressionLevel: 0 }).toFile(intermediate);
+      alpha = await disk.alphaFile(this.width, this.height, this.sixteenBit);
+    } else {
+      intermediate = await image.png({ compressionLevel: 0 }).toBuffer();
+      alpha = this.alphaChannel() as unknown as Buffer;
+    }
     let joined = sharp(intermediate, { limitInputPixels: false })
-      .joinChannel(alpha as unknown as Buffer, { raw: { width: this.width, height: this.height, channels: 1 }, limitInputPixels: false })
+      .joinChannel(alpha, typeof alpha === 'string' ? { limitInputPixels: false } : { raw: { width: this.width, height: this.height, channels: 1 }, limitInputPixels: false })
       .toColourspace(space);
     joined = keepMetadata(joined, photo);
     return encodeAs(joined, this.format, quality);
@@ -244,7 +317,7 @@ export class RestoredPhoto {
     const { channels, pixels } = this.photo;
     const { width, height, scale } = this;
     const toEight = this.photo.sixteenBit && !this.sixteenBit;
-    const out = this.sixteenBit ? new Uint16Array(width * height) : new Uint8Array(width * height);
+    const out = this.samples(width * height);
     for (let y = 0; y < height; y++) {
       const row = Math.floor(y / scale) * this.photo.width;
       for (let x = 0; x < width; x++) {

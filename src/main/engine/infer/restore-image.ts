@@ -12,7 +12,7 @@ import { fitBand, isOutOfMemory, planTiles, smallerTile, type TilePlan } from '.
 import { RestoredPhoto, type OutputFormat, type Photo } from './photo';
 import { type AutoToneOptions, applyTone, planTone } from './tone';
 import { REPAIR_MAX_MEGAPIXELS, repairDamage, type RepairStage } from './repair';
-import { sampleForStatistics, type PixelSource } from './pixel-source';
+import { rowsOf, sampleForStatistics, statisticsSample, type PixelSource } from './pixel-source';
 
 export { sampleForStatistics, type PixelSource };
 
@@ -24,8 +24,8 @@ export interface RestoreRowsOptions extends TilePlan {
   onProgress?: (fraction: number) => void;
 }
 
-/** Receives finished output rows [y0, y0 + n): n x (width · scale) x 3 floats (nominally in [0, 1]). */
-export type RowSink = (y0: number, rows: Float32Array) => void;
+/** Receives finished output rows [y0, y0 + n): n x (width · scale) x 3 floats (nominally in [0, 1]); awaited. */
+export type RowSink = (y0: number, rows: Float32Array) => void | Promise<void>;
 
 function bandToFloat(source: PixelSource, y0: number, y1: number, padWidth: number): Float32Array {
   const { width, channels, pixels, maxValue } = source;
@@ -72,7 +72,11 @@ export async function restoreRows(model: RestoreModel, source: PixelSource, opti
   for (let i = 0; i < rows.length; i++) {
     throwIfAborted(options.signal);
     const row = rows[i]!;
-    const band = { width: paddedWidth, height: row.end - row.start, data: bandToFloat(source, row.start, row.end, paddedWidth) };
+    // The band's rows alone (read from disk for a large photo); rows past the image's end repeat its last
+    // row (bandToFloat clamps), which only tiny images, padded to the model's multiple, have.
+    const top = Math.min(row.start, source.height - 1);
+    const rowsIn = await rowsOf(source, top, row.end);
+    const band = { width: paddedWidth, height: row.end - row.start, data: bandToFloat(rowsIn, row.start - top, row.end - top, paddedWidth) };
     const restored = await restoreTiled(model.run, band, {
       tile: options.tile,
       overlap: options.overlap,
@@ -98,7 +102,7 @@ export async function restoreRows(model: RestoreModel, source: PixelSource, opti
     // Rows before the next band's start are final.
     const finalEnd = (i + 1 < rows.length ? rows[i + 1]!.start : height) * scale;
     const finalCount = Math.min(finalEnd, source.height * scale) - start;
-    if (finalCount > 0) sink(start, cropWidth(acc.subarray(0, finalCount * rowFloats), paddedWidth * scale, width * scale));
+    if (finalCount > 0) await sink(start, cropWidth(acc.subarray(0, finalCount * rowFloats), paddedWidth * scale, width * scale));
     carry = acc.subarray((finalEnd - start) * rowFloats);
     carryStart = finalEnd;
   }
@@ -147,14 +151,14 @@ export interface RestorePhotoResult {
  */
 export async function restorePhoto(model: RestoreModel, photo: Photo, format: OutputFormat, options: RestorePhotoOptions = {}): Promise<RestorePhotoResult> {
   const restored = new RestoredPhoto(photo, format, model.scale ?? 1);
-  const tone = options.tone ? planTone(sampleForStatistics(photo), options.tone) : null;
+  const tone = options.tone ? planTone(await statisticsSample(photo), options.tone) : null;
   // With repair on, the detector's tiles are the first quarter of the photo's progress.
   const repairShare = options.repair ? 0.25 : 0;
   let source: PixelSource = photo;
   let repair: RepairOutcome | undefined;
   if (options.repair) {
     const megapixels = (photo.width * photo.height) / 1e6;
-    if (megapixels > REPAIR_MAX_MEGAPIXELS) {
+    if (megapixels > REPAIR_MAX_MEGAPIXELS || photo.disk) {
       repair = { status: 'skipped', reason: `damage repair skipped: ${megapixels.toFixed(0)} MP is more than the ${REPAIR_MAX_MEGAPIXELS} MP it can hold` };
     } else {
       const repaired = await repairDamage(options.repair.detector, photo, {
