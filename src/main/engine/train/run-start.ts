@@ -5,6 +5,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { StudioError } from '#shared/rpc/errors';
 import { TrainRecipeSchema, type TrainRecipe, type TrainRecipeInput } from '#shared/model-card';
 import { getArchitecture } from '../models/index';
+import { adam } from './adam';
 import { CHECKPOINT_FORMAT, findLatestCheckpoint, readCheckpoint, type CheckpointState } from './checkpoint';
 import { buildDiscriminator } from './gan';
 
@@ -90,7 +91,7 @@ export async function startRun(
 ): Promise<RunParts> {
   const arch = getArchitecture(recipe.architecture);
   const backend = tf.getBackend();
-  const makeAdam = (lr: number): tf.Optimizer => tf.train.adam(lr, recipe.optimizer.beta1, recipe.optimizer.beta2, recipe.optimizer.epsilon);
+  const makeAdam = (lr: number): tf.Optimizer => adam(lr, recipe.optimizer.beta1, recipe.optimizer.beta2, recipe.optimizer.epsilon);
   const start = options.resume ? await findLatestCheckpoint(options.checkpointsDir) : null;
   let parts: RunParts;
   if (start) {
@@ -113,7 +114,7 @@ export async function startRun(
       tf.dispose(ck.optimizerWeights.map((w) => w.tensor));
       if (ck.discriminator) {
         parts.discriminator = ck.discriminator.model;
-        parts.discOptimizer = tf.train.adam(recipe.gan.discriminatorLearningRate, 0.5, 0.999);
+        parts.discOptimizer = adam(recipe.gan.discriminatorLearningRate, 0.5, 0.999);
         await parts.discOptimizer.setWeights(ck.discriminator.optimizerWeights);
         tf.dispose(ck.discriminator.optimizerWeights.map((w) => w.tensor));
       }
@@ -144,7 +145,7 @@ export async function startRun(
   }
   if (recipe.gan.enabled && !parts.discriminator) {
     parts.discriminator = buildDiscriminator(3, recipe.gan.discriminatorFilters);
-    parts.discOptimizer = tf.train.adam(recipe.gan.discriminatorLearningRate, 0.5, 0.999);
+    parts.discOptimizer = adam(recipe.gan.discriminatorLearningRate, 0.5, 0.999);
   }
   return parts;
 }

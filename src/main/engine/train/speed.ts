@@ -5,6 +5,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TrainSpeed, TrainSpeedInput } from '#shared/training';
 import { TrainSpeedInputSchema } from '#shared/training';
 import { getArchitecture } from '../models';
+import { adam } from './adam';
 
 export interface StepTiming {
   batch: number;
@@ -23,7 +24,7 @@ export async function timeTrainSteps(model: tfl.LayersModel, timing: StepTiming)
   // The target takes the output's shape, so image-to-image models and the classifier time alike.
   const outShape = model.outputs[0]!.shape.map((d, i) => (i === 0 ? timing.batch : (d ?? (i === 1 ? timing.height : timing.width))));
   const y = tf.randomUniform(outShape);
-  const optimizer = tf.train.adam(1e-4);
+  const optimizer = adam(1e-4);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const step = async (): Promise<number> => {
     const start = performance.now();

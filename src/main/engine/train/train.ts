@@ -1,7 +1,7 @@
 // The training loop: a custom loop over PatchSampler batches (not model.fit), so cancellation and per-batch
 // events are precise.
 //
-//  - Adam (tf.train.adam) with a learning-rate schedule (constant / step / cosine) and linear warm-up; the
+//  - Adam (./adam: tf.train.adam's arithmetic with flat moments) with a learning-rate schedule (constant / step / cosine) and linear warm-up; the
 //    rate is set on the optimizer before every step.
 //  - Restorers train on MSE / L1 / Charbonnier / SSIM-mix; the classifier on binary cross-entropy, with each
 //    batch's clean patches labelled 0 and degraded patches labelled 1 (so it sees 2 x batch patches).
