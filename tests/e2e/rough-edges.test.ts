@@ -108,13 +108,20 @@ test('after a batch, "Open the output folder" shows the results in the folder br
 });
 
 test('Settings restarts the engine, which comes back with the saved thread count', async () => {
+  const engine = studio.mode.engine;
+  const old = await engine.call('engine.info', {});
   await page.getByTestId('nav-settings').click();
   await page.getByTestId('setting-threads').fill('1');
   await page.getByTestId('setting-threads').dispatchEvent('change');
   await page.getByTestId('setting-restart-engine').click();
   await page.getByTestId('setting-restarted').waitFor({ timeout: 90_000 });
-  // A fresh engine answered (native TensorFlow keeps its own thread pool; wasm takes the saved count).
-  assert.match(await text('setting-restarted'), /^Restarted: .+ threads?\.$/);
+  // A fresh engine process answered, and the page says what it runs on.
+  const fresh = await engine.call('engine.info', {});
+  assert.notEqual(fresh.pid, old.pid, 'the engine process was replaced');
+  const threads = `${fresh.threads} thread${fresh.threads === 1 ? '' : 's'}`;
+  assert.match(await text('setting-restarted'), new RegExp(`^Restarted: .+ · ${threads}\\.$`));
+  // wasm takes the saved count; native TensorFlow keeps its own pool (one thread per core).
+  if (fresh.backend === 'wasm') assert.equal(fresh.threads, 1);
 });
 
 test('the synthesis preview names each step in words with rounded values', async () => {
