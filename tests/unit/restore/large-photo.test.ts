@@ -66,6 +66,18 @@ const raw = (channels: number, sixteenBit = false, seed = 1): { data: Buffer; ra
 const CASES: Case[] = [
   { name: '8-bit RGB PNG', file: 'rgb.png', format: 'png', make: (p) => sharp(raw(3).data, { raw: raw(3).raw }).png().toFile(p).then(() => {}) },
   {
+    name: '16-bit RGB PNG',
+    file: 'rgb16.png',
+    format: 'png',
+    make: (p) => sharp(raw(3, true).data, { raw: raw(3, true).raw as never }).toColourspace('rgb16').png().toFile(p).then(() => {}),
+  },
+  {
+    name: '16-bit RGBA PNG, alpha kept',
+    file: 'rgba16.png',
+    format: 'png',
+    make: (p) => sharp(raw(4, true, 4).data, { raw: raw(4, true, 4).raw as never }).toColourspace('rgb16').png().toFile(p).then(() => {}),
+  },
+  {
     name: 'grayscale JPEG with EXIF rotation',
     file: 'gray.jpg',
     format: 'jpeg',
@@ -108,21 +120,11 @@ for (const c of CASES) {
     assert.equal(mb.channels, ma.channels);
     let worst = 0;
     for (let i = 0; i < a.data.length; i += 2) worst = Math.max(worst, Math.abs(a.data.readUInt16LE(i) - b.data.readUInt16LE(i)));
-    // Identical, except 16-bit alpha written as 8 bits, which libvips rounds by itself (never the case here).
+    // Identical (16-bit alpha written as 8 bits would be libvips' rounding, off by one level: not a case here).
     assert.equal(worst, 0, 'largest difference between the two paths');
     assert.deepEqual((await readdir(join(root, 'large'))).filter(isAtomicTempName), [], 'the scratch folder is removed');
   });
 }
-
-test('a 16-bit photo stays in memory whatever its size (its 16 bits would not survive the strips)', async () => {
-  const path = join(root, 'in', 'rgb16.png');
-  await mkdir(join(root, 'in'), { recursive: true });
-  const px = raw(3, true);
-  await sharp(px.data, { raw: px.raw as never }).toColourspace('rgb16').png().toFile(path);
-  const photo = await readPhoto(path, { largeMegapixels: 0 });
-  assert.equal(photo.disk, undefined);
-  assert.equal(photo.sixteenBit, true);
-});
 
 test("a batch removes a killed run's scratch folder and restores the photo", async () => {
   const input = join(root, 'batch-in');

@@ -5,7 +5,6 @@
 // read stays resident; a TIFF is read strip by strip.) So what a restore holds in memory is one band (a tile's height times the
 // photo's width) plus libvips' own buffers, whatever the photo's size; the disk holds the rest. A 16000x16000
 // photo held whole costs about 2.4 GB (decoded, restored, bands); this way it costs a few hundred MB.
-// 8-bit photos only (photo.ts keeps 16-bit ones in memory: sharp reads file overlays at 8 bits).
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,11 +54,16 @@ export class DiskPixels {
     return join(this.dir, DECODED_FILE);
   }
 
+  /** sharp writes 8-bit sRGB unless told otherwise: 16-bit samples are read as 16-bit. */
+  private asStored(image: Sharp): Sharp {
+    return this.sixteenBit ? image.toColourspace('rgb16') : image;
+  }
+
   /** Rows [y0, y1) as interleaved samples of all channels. */
   async rows(y0: number, y1: number): Promise<Uint8Array | Uint16Array> {
     const top = Math.max(0, Math.min(y0, this.height - 1));
     const height = Math.max(1, Math.min(y1, this.height) - top);
-    const pipeline = sharp(this.decodedPath, SCRATCH_READ).extract({ left: 0, top, width: this.width, height });
+    const pipeline = this.asStored(sharp(this.decodedPath, SCRATCH_READ).extract({ left: 0, top, width: this.width, height }));
     const data = await (this.sixteenBit ? pipeline.raw({ depth: 'ushort' }) : pipeline.raw()).toBuffer();
     if (!this.sixteenBit) return new Uint8Array(data.buffer, data.byteOffset, data.length);
     const aligned = data.byteOffset % 2 === 0 ? data : Buffer.from(data);
@@ -74,7 +78,7 @@ export class DiskPixels {
     const stride = Math.max(1, Math.ceil(Math.sqrt((this.width * this.height) / maxPixels)));
     const width = Math.ceil(this.width / stride);
     const height = Math.ceil(this.height / stride);
-    const pipeline = sharp(this.decodedPath, SCRATCH_READ).resize(width, height, { kernel: 'nearest', fit: 'fill' });
+    const pipeline = this.asStored(sharp(this.decodedPath, SCRATCH_READ).resize(width, height, { kernel: 'nearest', fit: 'fill' }));
     const data = await (this.sixteenBit ? pipeline.raw({ depth: 'ushort' }) : pipeline.raw()).toBuffer();
     const pixels = this.sixteenBit ? new Uint16Array(Buffer.from(data).buffer, 0, data.length / 2) : new Uint8Array(data.buffer, data.byteOffset, data.length);
     return { width, height, channels: this.channels, pixels, maxValue: this.sixteenBit ? 65535 : 255 };

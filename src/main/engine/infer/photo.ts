@@ -145,9 +145,7 @@ async function decodePhotoOnce(bytes: Buffer, options: ReadPhotoOptions): Promis
     hasIcc: Boolean(meta.icc) && !cmyk,
   };
   const megapixels = ((meta.width ?? 0) * (meta.height ?? 0)) / 1e6;
-  // 16-bit photos stay in memory: sharp brings file overlays and file reads down to 8 bits, which would
-  // throw away what a 16-bit scan is kept for.
-  if (megapixels > (options.largeMegapixels ?? LARGE_PHOTO_MEGAPIXELS) && !sixteenBit) {
+  if (megapixels > (options.largeMegapixels ?? LARGE_PHOTO_MEGAPIXELS)) {
     const dir = await makeScratchDir(options.scratchFor);
     try {
       const info = await writeScratch(pipeline, join(dir, DECODED_FILE));
