@@ -11,7 +11,8 @@
 //   2. installs the locked tfjs-node-gpu package without its download script (npm --ignore-scripts),
 //   3. links the wheel's libraries and headers into the package's deps/ folder, where binding.gyp and the
 //      binding's rpath ($ORIGIN/../../deps/lib) look for them, so no LD_LIBRARY_PATH is needed,
-//   4. builds the binding with node-gyp (N-API 8: the same file loads in Node and in Electron),
+//   4. patches the binding to pass list attributes (scripts/native-binding-patch.ts: the engine's fused
+//      convolution needs them) and builds it with node-gyp (N-API 8: the same file loads in Node and Electron),
 //   5. loads it in a fresh Node process and records what it built in deps/studio-native.json, which
 //      `studio info` reads to say where the engine came from.
 // Idempotent: when the binding loads and was built from the same TensorFlow, it says so and stops.
@@ -22,6 +23,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NATIVE_PACKAGE, NATIVE_RECORD, type NativeBuildRecord } from '../src/main/engine/native-record';
+import { BINDING_PATCH, patchBinding } from './native-binding-patch';
 
 const require = createRequire(import.meta.url);
 const root = process.cwd();
@@ -205,8 +207,12 @@ function main(): void {
   say(`TensorFlow ${tf.version} (${tf.gpus > 0 ? `${tf.gpus} GPU${tf.gpus === 1 ? '' : 's'}` : 'CPU'}) from ${tf.python} at ${tf.dir}`);
   const libs = wheelLibraries(tf);
   const packageVersion = ensurePackage();
+  const patch = patchBinding(packageDir);
+  const patched = patch === 'patched' || patch === 'already';
+  if (!patched) say(`the binding is built without the list-attribute patch (${patch}); the engine's fused convolution falls back to separate ops.`);
   const previous = readRecord();
-  if (!values.force && previous?.tensorflowDir === tf.dir && previous.tensorflow === tf.version && existsSync(bindingFile())) {
+  const samePatches = !patched || (previous?.patches ?? []).includes(BINDING_PATCH);
+  if (!values.force && previous?.tensorflowDir === tf.dir && previous.tensorflow === tf.version && samePatches && existsSync(bindingFile())) {
     const loaded = loadsInNode();
     if (loaded.ok) {
       say(`already built against this TensorFlow and it loads (TensorFlow ${loaded.tensorflow}); nothing to do (--force rebuilds).`);
@@ -228,6 +234,7 @@ function main(): void {
     gpus: tf.gpus,
     package: `${NATIVE_PACKAGE}@${packageVersion}`,
     napi: NAPI_VERSION,
+    patches: patched ? [BINDING_PATCH] : [],
   };
   writeFileSync(join(packageDir, NATIVE_RECORD), `${JSON.stringify(record, null, 2)}\n`);
   say(`done: ${bindingFile()} loads TensorFlow ${loaded.tensorflow}; the engine now picks the tensorflow backend (studio info shows it).`);

@@ -17,6 +17,8 @@ export interface NativeBuildRecord {
   gpus: number;
   package: string;
   napi: number;
+  /** Patches applied to the binding's sources before the build (scripts/native-binding-patch.ts). */
+  patches?: string[];
 }
 
 /** The record of the installed package, or null (not installed, or installed by its own download). */

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/main/engine/backend';
-import { nativeFusion } from '../../../src/main/engine/kernels/native-fused';
+import { fusionRuns, nativeFusion, setNativeFusion, type NativeBackend, type NativeFusion } from '../../../src/main/engine/kernels/native-fused';
 import { NATIVE } from '../../helpers/native';
 import { describeFailure, random, relativeError, TOLERANCE } from './helpers';
 
@@ -55,26 +55,37 @@ function unfused(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, strides: Case[6
 
 test(`the backend runs the fused convolution as one native op where it can (here: ${NATIVE ? nativeFusion(tf.backend() as never) : 'not built'})`, { skip }, () => {
   // Every TensorFlow with oneDNN on x86 has at least _MklNativeConv2DWithBias; 'separate' would mean none of the fused ops ran.
-  assert.notEqual(nativeFusion(tf.backend() as never), 'separate');
+  assert.notEqual(nativeFusion(native()), 'separate');
 });
 
-for (const c of CASES) {
-  test(`FusedConv2D ${JSON.stringify(c)}: every activation equals conv2d + add + activation`, { skip }, () => {
-    const [n, h, w, ci, co, k, strides, pad] = c;
-    const x = tensor([n, h, w, ci]) as tf.Tensor4D;
-    const filter = tensor([k, k, ci, co], [-0.5, 0.5]) as tf.Tensor4D;
-    const bias = tensor([co]) as tf.Tensor1D;
-    for (const activation of ACTIVATIONS) {
-      const before = tf.memory().numTensors;
-      const [actual, expected] = tf.tidy(() => [
-        tf.fused.conv2d({ x, filter, strides, pad, bias, activation, leakyreluAlpha: 0.2 }).dataSync(),
-        unfused(x, filter, bias, strides, pad, activation).dataSync(),
-      ]);
-      assert.equal(tf.memory().numTensors, before, `${activation}: tensors left behind`);
-      const err = relativeError(actual!, expected!);
-      assert.ok(err < TOLERANCE, describeFailure(`${JSON.stringify(c)} ${activation}`, err));
+const FUSIONS: NativeFusion[] = ['mkl-fused', 'fused', 'mkl-bias', 'separate'];
+const native = (): NativeBackend => tf.backend() as unknown as NativeBackend;
+
+for (const fusion of FUSIONS) {
+  const runs = NATIVE && fusionRuns(native(), fusion);
+  test(`FusedConv2D as ${fusion}: every case and activation equals conv2d + add + activation`, { skip: skip || (!runs && `${fusion} does not run here`) }, () => {
+    setNativeFusion(native(), fusion);
+    try {
+      for (const c of CASES) {
+        const [n, h, w, ci, co, k, strides, pad] = c;
+        const x = tensor([n, h, w, ci]) as tf.Tensor4D;
+        const filter = tensor([k, k, ci, co], [-0.5, 0.5]) as tf.Tensor4D;
+        const bias = tensor([co]) as tf.Tensor1D;
+        for (const activation of ACTIVATIONS) {
+          const before = tf.memory().numTensors;
+          const [actual, expected] = tf.tidy(() => [
+            tf.fused.conv2d({ x, filter, strides, pad, bias, activation, leakyreluAlpha: 0.2 }).dataSync(),
+            unfused(x, filter, bias, strides, pad, activation).dataSync(),
+          ]);
+          assert.equal(tf.memory().numTensors, before, `${fusion} ${activation}: tensors left behind`);
+          const err = relativeError(actual!, expected!);
+          assert.ok(err < TOLERANCE, describeFailure(`${fusion} ${JSON.stringify(c)} ${activation}`, err));
+        }
+        tf.dispose([x, filter, bias]);
+      }
+    } finally {
+      setNativeFusion(native(), null);
     }
-    tf.dispose([x, filter, bias]);
   });
 }
 

@@ -21,7 +21,7 @@ import { backend_util, FusedConv2D, Relu } from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 
 /** The parts of tfjs-node's NodeJSKernelBackend these kernels use. */
-interface NativeBackend {
+export interface NativeBackend {
   binding: {
     TF_FLOAT: number;
     TF_ATTR_INT: number;
@@ -92,37 +92,39 @@ function biasOp(b: NativeBackend['binding'], mkl: boolean, info: backend_util.Co
     : ['BiasAdd', [{ name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT }, { name: 'data_format', type: b.TF_ATTR_STRING, value: 'NHWC' }]];
 }
 
-/** Runs each candidate once on a 1x2x2x1 image; the first that executes is the backend's. */
-export function nativeFusion(backend: NativeBackend): NativeFusion {
-  const known = probed.get(backend);
-  if (known) return known;
+/** Whether this backend (its TensorFlow and binding) runs `fusion`: one 1x2x2x1 convolution with bias and ReLU. */
+export function fusionRuns(backend: NativeBackend, fusion: NativeFusion): boolean {
+  if (fusion === 'separate') return true;
   const b = backend.binding;
   const info = backend_util.computeConv2DInfo([1, 2, 2, 1], [1, 1, 1, 1], 1, 1, 'same');
-  const candidates: NativeFusion[] = oneDnnOff() ? ['fused', 'separate'] : ['mkl-fused', 'fused', 'mkl-bias', 'separate'];
-  let found: NativeFusion = 'separate';
-  tf.tidy(() => {
+  return tf.tidy(() => {
     const x = tf.ones([1, 2, 2, 1]);
     const w = tf.ones([1, 1, 1, 1]);
     const bias = tf.ones([1]);
-    for (const candidate of candidates) {
-      if (candidate === 'separate') break;
-      try {
-        const [name, attrs] =
-          candidate === 'mkl-bias' ? biasOp(b, true, info) : fusedOp(b, candidate === 'mkl-fused', info, ['BiasAdd', 'Relu'], 0.2);
-        const y = backend.executeSingleOutput(name, attrs, [x, w, bias]);
-        const ok = y.dataSync().every((v) => v === 2);
-        y.dispose();
-        if (ok) {
-          found = candidate;
-          break;
-        }
-      } catch {
-        // Not in this TensorFlow, or the binding cannot pass the op's list attributes: try the next.
-      }
+    try {
+      const [name, attrs] = fusion === 'mkl-bias' ? biasOp(b, true, info) : fusedOp(b, fusion === 'mkl-fused', info, ['BiasAdd', 'Relu'], 0.2);
+      return backend.executeSingleOutput(name, attrs, [x, w, bias]).dataSync().every((v) => v === 2);
+    } catch {
+      // Not in this TensorFlow, or the binding cannot pass the op's list attributes.
+      return false;
     }
   });
+}
+
+/** The fusion the backend uses: the first of the header's list that runs here (probed once per backend). */
+export function nativeFusion(backend: NativeBackend): NativeFusion {
+  const known = probed.get(backend);
+  if (known) return known;
+  const candidates: NativeFusion[] = oneDnnOff() ? ['fused', 'separate'] : ['mkl-fused', 'fused', 'mkl-bias', 'separate'];
+  const found = candidates.find((c) => fusionRuns(backend, c))!;
   probed.set(backend, found);
   return found;
+}
+
+/** Makes the backend use `fusion` (tests run every one that runs here); null probes again. */
+export function setNativeFusion(backend: NativeBackend, fusion: NativeFusion | null): void {
+  if (fusion) probed.set(backend, fusion);
+  else probed.delete(backend);
 }
 
 function activate(backend: NativeBackend, y: Tensor, activation: string, alpha: number): Tensor {
