@@ -52,7 +52,7 @@ export interface AtomicWriteOptions {
 }
 
 /** Fills a temporary sibling of `path` with `write`, then renames it into place (removed on failure). */
-async function viaTemporary(path: string, write: (tmp: string) => Promise<void>, options: AtomicWriteOptions): Promise<void> {
+export async function writeFileAtomicWith(path: string, write: (tmp: string) => Promise<void>, options: AtomicWriteOptions = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tmpSibling(path, 'tmp');
   try {
@@ -74,12 +74,12 @@ export async function writeFileAtomic(
   data: string | Uint8Array | AsyncIterable<Uint8Array>,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  await viaTemporary(path, (tmp) => writeFile(tmp, data), options);
+  await writeFileAtomicWith(path, (tmp) => writeFile(tmp, data), options);
 }
 
 /** Copies `source` to `path` through a temporary sibling and a rename. */
 export async function copyFileAtomic(source: string, path: string, options: AtomicWriteOptions = {}): Promise<void> {
-  await viaTemporary(path, (tmp) => copyFile(source, tmp), options);
+  await writeFileAtomicWith(path, (tmp) => copyFile(source, tmp), options);
 }
 
 /** Names starting with a dot are temporaries (or hidden files) and never count as packages or checkpoints. */

@@ -40,7 +40,8 @@ export function jobSettings(job: RestoreJob): string {
   return `${job.fingerprint}|${job.format}|${job.quality}${job.tone ? `|tone ${job.tone}` : ''}`;
 }
 
-async function fileHash(path: string): Promise<string> {
+/** sha256 of a file, read as a stream. */
+export async function fileHash(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');

@@ -6,13 +6,13 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { isAbortError, StudioError } from '#shared/rpc/errors';
-import { isAtomicTempName, writeFileAtomic } from '../fs-atomic';
+import { isAtomicTempName, writeFileAtomic, writeFileAtomicWith } from '../fs-atomic';
 import { decodeFailureReason } from '../engine/data/image';
 import { failureReason } from '../engine/infer/batch';
 import { loadRestoreModel, type ModelLookup, type RestoreModel } from '../engine/infer/model';
 import { DEFAULT_QUALITY, disposePhoto, outputFormatFor, readPhoto, type FormatChoice } from '../engine/infer/photo';
 import { restorePhoto } from '../engine/infer/restore-image';
-import { jobSettings, MARKER_DIR, restoreJobSchema, type RestoreJob } from './jobs';
+import { fileHash, jobSettings, MARKER_DIR, restoreJobSchema, type RestoreJob } from './jobs';
 
 export interface JobResult {
   output: string;
@@ -39,7 +39,7 @@ const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).dig
 async function finishedBefore(marker: Marker | null, settings: string, output: string, size: number | undefined): Promise<boolean> {
   if (!marker || marker.settings !== settings || size === undefined || size !== marker.outputSize) return false;
   if (marker.state === 'done') return true;
-  return marker.outputHash !== undefined && sha256(await readFile(output)) === marker.outputHash;
+  return marker.outputHash !== undefined && (await fileHash(output)) === marker.outputHash;
 }
 
 /** Models by --model value, loaded once per worker. */
@@ -140,18 +140,45 @@ export async function processRestoreJob(
       if (error instanceof StudioError && (error.code === 'MODEL_INVALID' || error.code === 'BACKEND_UNAVAILABLE')) throw error;
       throw new UnrecoverableError(failureReason(error, size));
     }
-    let bytes: Buffer;
-    try {
-      bytes = await result.restored.encode(job.quality ?? DEFAULT_QUALITY);
-    } catch (error) {
-      throw new UnrecoverableError(`cannot be written as ${format.toUpperCase()}: ${decodeFailureReason(error)}`);
-    }
-    await mkdir(dirname(marker), { recursive: true });
-    const written: Marker = { state: 'writing', settings, outputSize: bytes.length, outputHash: sha256(bytes) };
-    await writeFileAtomic(marker, JSON.stringify(written));
+    const quality = job.quality ?? DEFAULT_QUALITY;
+    const cannotEncode = (error: unknown): UnrecoverableError =>
+      new UnrecoverableError(`cannot be written as ${format.toUpperCase()}: ${decodeFailureReason(error)}`);
+    // The 'writing' marker names the bytes about to take the output's name, before the rename.
+    const markWriting = async (outputSize: number, outputHash: string): Promise<Marker> => {
+      const written: Marker = { state: 'writing', settings, outputSize, outputHash };
+      await mkdir(dirname(marker), { recursive: true });
+      await writeFileAtomic(marker, JSON.stringify(written));
+      return written;
+    };
+    let written: Marker;
     await mkdir(dirname(output), { recursive: true });
-    await writeFileAtomic(output, bytes);
-    await writeFileAtomic(marker, JSON.stringify({ ...written, state: 'done' } satisfies Marker));
+    if (photo.disk) {
+      // A large photo is encoded straight into the output's temporary name (never held whole).
+      let encoded = false;
+      try {
+        await writeFileAtomicWith(
+          output,
+          async (tmp) => {
+            await result.restored.encodeToFile(tmp, quality);
+            encoded = true;
+          },
+          { check: async (tmp) => void (written = await markWriting((await stat(tmp)).size, await fileHash(tmp))) },
+        );
+      } catch (error) {
+        if (!encoded) throw cannotEncode(error);
+        throw error;
+      }
+    } else {
+      let bytes: Buffer;
+      try {
+        bytes = await result.restored.encode(quality);
+      } catch (error) {
+        throw cannotEncode(error);
+      }
+      written = await markWriting(bytes.length, sha256(bytes));
+      await writeFileAtomic(output, bytes);
+    }
+    await writeFileAtomic(marker, JSON.stringify({ ...written!, state: 'done' } satisfies Marker));
     return { output, alreadyDone: false, megapixels: (photo.width * photo.height) / 1e6, seconds: (Date.now() - started) / 1000 };
   } finally {
     await disposePhoto(photo);

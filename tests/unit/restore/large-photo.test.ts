@@ -7,7 +7,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadRestoreModel, type RestoreModel } from '../../../src/main/engine/infer/model';
@@ -17,6 +18,8 @@ import { restoreBatch } from '../../../src/main/engine/infer/batch';
 import { isAtomicTempName } from '../../../src/main/fs-atomic';
 import { fitBand, peakRestoreBytes, planTiles } from '../../../src/main/engine/infer/memory';
 import { photoPixels, residualModel, saveModelFolder, tempDir } from './helpers';
+import { MARKER_DIR } from '../../../src/main/queue/jobs';
+import { ModelCache, processRestoreJob } from '../../../src/main/queue/worker';
 import { useTestBackend } from '../../helpers/native';
 
 let root: string;
@@ -141,6 +144,48 @@ test("a batch removes a killed run's scratch folder and restores the photo", asy
   assert.deepEqual((await readdir(out)).filter(isAtomicTempName), [], 'the stale scratch folder is gone');
 });
 
+/** Runs `body` with photos of every size restored from disk (STUDIO_LARGE_PHOTO_MP=0). */
+async function allFromDisk<T>(body: () => Promise<T>): Promise<T> {
+  process.env.STUDIO_LARGE_PHOTO_MP = '0';
+  try {
+    return await body();
+  } finally {
+    delete process.env.STUDIO_LARGE_PHOTO_MP;
+  }
+}
+
+test('a batch and a queue worker write a large photo straight to its file: the same file as the in-memory path, no temporaries left', async () => {
+  const input = join(root, 'both-in');
+  await mkdir(input, { recursive: true });
+  await sharp(raw(3, false, 7).data, { raw: raw(3, false, 7).raw }).jpeg({ quality: 90 }).toFile(join(input, 'a.jpg'));
+  await sharp(raw(4, false, 8).data, { raw: raw(4, false, 8).raw }).png().toFile(join(input, 'b.png'));
+  const memory = await restoreBatch({ input, out: join(root, 'both-memory'), model: restorer, tile: 64 });
+  const disk = await allFromDisk(() => restoreBatch({ input, out: join(root, 'both-disk'), model: restorer, tile: 64 }));
+  assert.equal(memory.done, 2);
+  assert.equal(disk.done, 2);
+  for (const name of ['a.jpg', 'b.png']) {
+    assert.deepEqual(await readFile(join(root, 'both-disk', name)), await readFile(join(root, 'both-memory', name)), `${name} from disk`);
+  }
+  assert.deepEqual((await readdir(join(root, 'both-disk'))).filter(isAtomicTempName), []);
+
+  const models = new ModelCache();
+  try {
+    const job = { root: input, file: 'b.png', out: join(root, 'both-worker'), output: 'b.png', model: join(root, 'restorer'), fingerprint: (await models.get(join(root, 'restorer'))).fingerprint, format: 'png', quality: 90 };
+    const result = await allFromDisk(() => processRestoreJob('plarge', job, models));
+    assert.equal(result.alreadyDone, false);
+    const written = await readFile(join(root, 'both-worker', 'b.png'));
+    const memoryJob = await processRestoreJob('pmemory', { ...job, out: join(root, 'both-worker-memory') }, models);
+    assert.deepEqual(written, await readFile(memoryJob.output), 'the worker wrote the same file from disk');
+    const marker = JSON.parse(await readFile(join(root, 'both-worker', MARKER_DIR, 'plarge.json'), 'utf8')) as { state: string; outputSize: number; outputHash: string };
+    assert.equal(marker.state, 'done');
+    assert.equal(marker.outputSize, written.length);
+    assert.equal(marker.outputHash, createHash('sha256').update(written).digest('hex'), "the marker names the file's bytes");
+    assert.deepEqual((await readdir(join(root, 'both-worker'))).filter(isAtomicTempName), []);
+  } finally {
+    await models.dispose();
+  }
+});
+
 test('the memory said up front grows with a held photo, and with the band (not the photo) past the large-photo size', () => {
   const plan = (width: number): ReturnType<typeof planTiles> => fitBand(planTiles(restorer, 1024), restorer, width);
   const mb = (w: number, h: number): number => peakRestoreBytes(w, h, plan(w), restorer) / 1024 ** 2;
@@ -156,8 +201,9 @@ test('a photo far larger than a band restores in memory bounded by the band, not
   // A child process restores a 7000x7000 photo (49 MP: 147 MB decoded and 147 MB restored, which the
   // in-memory path holds whole) with 128-pixel tiles. What it holds outside V8's heap while restoring (pixels,
   // bands, tensors on the cpu backend, sharp's buffers: live external memory, which counts array buffers,
-  // sampled as it goes) must stay under one copy of the photo (the in-memory path holds two, plus bands). Not covered: the encoded file, held once (its compressed size)
-  // to be written atomically, and libvips' allocator arenas, which glibc keeps in resident memory.
+  // sampled as it goes) must stay under one copy of the photo (the in-memory path holds two, plus bands),
+  // with the file encoded straight to disk. Not covered: libvips' allocator arenas, which glibc keeps in
+  // resident memory.
   const big = join(root, 'big');
   await mkdir(big, { recursive: true });
   await sharp({ create: { width: 7000, height: 7000, channels: 3, background: { r: 120, g: 90, b: 60 } } })
@@ -178,10 +224,12 @@ test('a photo far larger than a band restores in memory bounded by the band, not
     const { restored } = await restorePhoto(model, photo, 'png', { tile: 128, onProgress: held });
     calls = 0;
     held();
-    const heldMB = peak;
-    const bytes = await restored.encode(90);
+    await restored.encodeToFile(process.argv[2] + '.out.png', 90);
+    calls = 0;
+    held();
     await disposePhoto(photo);
-    console.log(JSON.stringify({ disk: Boolean(photo.disk), bytes: bytes.length, heldMB, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+    const { statSync } = await import('node:fs');
+    console.log(JSON.stringify({ disk: Boolean(photo.disk), bytes: statSync(process.argv[2] + '.out.png').size, heldMB: peak, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
   `;
   const scriptPath = join(big, 'run.mts');
   await writeFile(scriptPath, script);

@@ -1,10 +1,11 @@
 // One file of a batch restore: decode, restore, encode, write atomically, journal. A file that cannot be done
 // (corrupt, unwritable format, a name in the way) is recorded as failed and the batch goes on; cancellation,
 // an invalid model and an unwritable output folder stop the batch (thrown).
-import { mkdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isAbortError, StudioError, throwIfAborted } from '#shared/rpc/errors';
-import { writeFileAtomic } from '../../fs-atomic';
+import { writeFileAtomic, writeFileAtomicWith } from '../../fs-atomic';
 import { decodeFailureReason } from '../data/image';
 import { isInside, type WorkItem } from './batch-plan';
 import { unwritable, WRITE_ERRORS, writeFailure } from './batch-lock';
@@ -149,23 +150,41 @@ export async function restoreBatchFile(ctx: BatchContext, index: number, item: W
       return await fail(failureReason(error, base.size));
     }
     throwIfAborted(signal);
-    let bytes: Buffer;
-    try {
-      bytes = await result.restored.encode(ctx.quality);
-    } catch (error) {
-      return await fail(`cannot be written as ${plan.format.toUpperCase()}: ${decodeFailureReason(error)}`);
+    // A large photo (kept on disk) is encoded straight into its output's temporary name, never held whole;
+    // any other is encoded first, so a photo that cannot be encoded is failed before anything is written.
+    const cannotEncode = (error: unknown): string => `cannot be written as ${plan.format.toUpperCase()}: ${decodeFailureReason(error)}`;
+    let bytes: Buffer | null = null;
+    if (!photo.disk) {
+      try {
+        bytes = await result.restored.encode(ctx.quality);
+      } catch (error) {
+        return await fail(cannotEncode(error));
+      }
     }
     // Never replace a file this tool did not write (an --out folder holding other photos).
     if (!ctx.journal.wrote(plan.outputRel) && (await stat(plan.output).catch(() => null))) {
       return await fail(`${plan.outputRel} already exists in the output folder and was not written by a restore; it is left alone (choose an empty output folder)`);
     }
     await record(ctx, { ...base, event: 'writing', output: plan.outputRel, at: new Date().toISOString() });
+    let outputSize: number;
     try {
       await mkdir(dirname(plan.output), { recursive: true });
-      await writeFileAtomic(plan.output, bytes);
+      if (bytes) {
+        await writeFileAtomic(plan.output, bytes);
+        outputSize = bytes.length;
+      } else {
+        await writeFileAtomicWith(plan.output, (tmp) => result.restored.encodeToFile(tmp, ctx.quality));
+        outputSize = (await stat(plan.output)).size;
+      }
     } catch (error) {
       const cause = await writeFailure(dirname(plan.output), error);
       if (WRITE_ERRORS.has((cause as NodeJS.ErrnoException).code ?? '')) throw unwritable(dirname(plan.output), cause);
+      // sharp says in words why it could not write a file: the folder refused it, or the encoder failed.
+      if (!bytes && !(error as NodeJS.ErrnoException).code) {
+        const denied = await access(dirname(plan.output), constants.W_OK).then(() => null, (refusal: unknown) => refusal);
+        if (denied) throw unwritable(dirname(plan.output), denied);
+        return await fail(cannotEncode(error));
+      }
       throw error;
     }
     const mask = await keepMask(ctx, plan.outputRel, result.repair, photo);
@@ -174,7 +193,7 @@ export async function restoreBatchFile(ctx: BatchContext, index: number, item: W
       ...base,
       event: 'done',
       output: plan.outputRel,
-      outputSize: bytes.length,
+      outputSize,
       settings: ctx.settings,
       megapixels,
       seconds,

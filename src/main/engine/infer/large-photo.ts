@@ -15,6 +15,12 @@ import type { PixelSource } from './pixel-source';
 /** Photos above this size are restored from disk; below it, decoded and restored pixels stay in memory. */
 export const LARGE_PHOTO_MEGAPIXELS = 48;
 
+/** The size above which photos are restored from disk: STUDIO_LARGE_PHOTO_MP lowers it on a machine short of memory. */
+export function largePhotoMegapixels(): number {
+  const set = Number(process.env.STUDIO_LARGE_PHOTO_MP);
+  return process.env.STUDIO_LARGE_PHOTO_MP !== undefined && Number.isFinite(set) && set >= 0 ? set : LARGE_PHOTO_MEGAPIXELS;
+}
+
 /** The decoded photo in the scratch folder (written by photo.ts with writeScratch). */
 export const DECODED_FILE = 'decoded.tif';
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { freemem } from 'node:os';
 import { chooseTileSize } from './tiles';
 import type { RestoreModel } from './model';
-import { LARGE_PHOTO_MEGAPIXELS } from './large-photo';
+import { largePhotoMegapixels } from './large-photo';
 
 /** Tiles are never made smaller than this when retrying after an out-of-memory error. */
 export const MIN_TILE = 128;
@@ -102,7 +102,7 @@ export function isOutOfMemory(error: unknown): boolean {
 
 /**
  * What restoring one photo should hold at its peak, said before a batch starts: its row bands (fitBand's
- * count), a tile's activations, and, for a photo small enough to be held (below LARGE_PHOTO_MEGAPIXELS), the
+ * count), a tile's activations, and, for a photo small enough to be held (below largePhotoMegapixels()), the
  * decoded and the restored photo; a larger one is read from disk and written in strips of a band's height.
  */
 export function peakRestoreBytes(width: number, height: number, plan: TilePlan, model: RestoreModel): number {
@@ -110,6 +110,6 @@ export function peakRestoreBytes(width: number, height: number, plan: TilePlan, 
   const tile = Math.min(plan.tile, height);
   const bands = width * 3 * 4 * (1 + 2 * scale * scale) * tile;
   const activations = model.bytesPerPixel * plan.tile * plan.tile;
-  const held = (width * height) / 1e6 > LARGE_PHOTO_MEGAPIXELS ? width * scale * tile * scale * 3 : width * height * 3 * (1 + scale * scale);
+  const held = (width * height) / 1e6 > largePhotoMegapixels() ? width * scale * tile * scale * 3 : width * height * 3 * (1 + scale * scale);
   return bands + activations + held;
 }

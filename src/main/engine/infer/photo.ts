@@ -22,7 +22,7 @@ import sharp, { type OverlayOptions, type Sharp, type SharpOptions } from 'sharp
 import { StudioError } from '#shared/rpc/errors';
 import { DEFAULT_QUALITY, OutputFormatSchema, type OutputFormatChoice } from '#shared/restore';
 import { withSharpReason } from '../data/sharp-errors';
-import { DECODED_FILE, DiskPixels, LARGE_PHOTO_MEGAPIXELS, makeScratchDir, writeScratch } from './large-photo';
+import { DECODED_FILE, DiskPixels, largePhotoMegapixels, makeScratchDir, writeScratch } from './large-photo';
 
 /** Formats restoration writes. */
 export type OutputFormat = 'jpeg' | 'png' | 'webp' | 'tiff' | 'avif';
@@ -106,7 +106,7 @@ export interface ReadPhotoOptions {
    * output's disk; a RAM-backed /tmp would defeat it). Default: the system's temporary folder.
    */
   scratchFor?: string;
-  /** Photos above this many megapixels are kept on disk (default LARGE_PHOTO_MEGAPIXELS). */
+  /** Photos above this many megapixels are kept on disk (default largePhotoMegapixels()). */
   largeMegapixels?: number;
 }
 
@@ -145,7 +145,7 @@ async function decodePhotoOnce(bytes: Buffer, options: ReadPhotoOptions): Promis
     hasIcc: Boolean(meta.icc) && !cmyk,
   };
   const megapixels = ((meta.width ?? 0) * (meta.height ?? 0)) / 1e6;
-  if (megapixels > (options.largeMegapixels ?? LARGE_PHOTO_MEGAPIXELS)) {
+  if (megapixels > (options.largeMegapixels ?? largePhotoMegapixels())) {
     const dir = await makeScratchDir(options.scratchFor);
     try {
       const info = await writeScratch(pipeline, join(dir, DECODED_FILE));
@@ -275,6 +275,16 @@ export class RestoredPhoto {
 
   /** Encodes the restored pixels over the original, keeping its metadata. */
   async encode(quality = DEFAULT_QUALITY): Promise<Buffer> {
+    return (await this.encoder(quality)).toBuffer();
+  }
+
+  /** Encodes straight into a file (a large photo's output is never held whole; write to a temporary name). */
+  async encodeToFile(path: string, quality = DEFAULT_QUALITY): Promise<void> {
+    await (await this.encoder(quality)).toFile(path);
+  }
+
+  /** The sharp pipeline that writes the output: the restored pixels over the original, its metadata kept. */
+  private async encoder(quality: number): Promise<Sharp> {
     const { photo } = this;
     const space = this.sixteenBit ? (photo.grayscale ? 'grey16' : 'rgb16') : photo.grayscale ? 'b-w' : 'srgb';
     const raw = { width: this.width, height: this.height, channels: this.colourChannels };
@@ -337,7 +347,7 @@ function keepMetadata(image: Sharp, photo: Photo): Sharp {
   return photo.cmyk ? image.keepExif().keepXmp() : image.keepMetadata();
 }
 
-async function encodeAs(image: Sharp, format: OutputFormat, quality: number): Promise<Buffer> {
+function encodeAs(image: Sharp, format: OutputFormat, quality: number): Sharp {
   switch (format) {
     case 'jpeg':
       image.jpeg({ quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0' });
@@ -357,5 +367,5 @@ async function encodeAs(image: Sharp, format: OutputFormat, quality: number): Pr
     default:
       throw new StudioError('BAD_INPUT', `Cannot write the format ${String(format)}.`);
   }
-  return image.toBuffer();
+  return image;
 }
