@@ -2,7 +2,7 @@
 // An explicit preference that cannot load is an error naming why, never a silent fallback.
 //
 //  - tensorflow: @tensorflow/tfjs-node-gpu, an optional dependency (native TensorFlow, CUDA when present),
-//    plus kernels that run TensorFlow's fused ops where tfjs-node composes several (./kernels/native-fused).
+//    plus kernels that run TensorFlow's fused ops where tfjs-node composes several (./kernels/native).
 //  - wasm: tfjs-backend-wasm with SIMD, multi-threaded in Node through ./kernels/wasm-threads (threads from
 //    STUDIO_THREADS, default: one per core up to 8), plus the training kernels the package lacks
 //    (./kernels). Without them no conv net can train on wasm.
@@ -18,7 +18,7 @@ import { StudioError } from '#shared/rpc/errors';
 import type { BackendName, BackendPreference, BackendStatus } from '#shared/engine-types';
 import { BackendPreferenceSchema } from '#shared/engine-types';
 import { registerProjectKernels } from './kernels';
-import { registerNativeKernels } from './kernels/native-fused';
+import { registerNativeKernels } from './kernels/native';
 import { NATIVE_PACKAGE, readNativeRecord } from './native-record';
 import { useThreadedWasm, wasmThreadsResult } from './kernels/wasm-threads';
 
@@ -37,7 +37,7 @@ async function loadTensorflow(): Promise<void> {
   // A variable specifier keeps bundlers and the type checker from requiring the package to exist.
   const specifier = TFJS_NODE_GPU;
   await import(specifier);
-  // One TensorFlow op where tfjs-node runs several (fused convolution, ReluGrad): ./kernels/native-fused.
+  // One TensorFlow op where tfjs-node runs several (fused convolution, ReluGrad): ./kernels/native.
   registerNativeKernels();
 }
 

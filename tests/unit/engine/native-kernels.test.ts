@@ -157,3 +157,101 @@ test('relu keeps its own gradient on the other backends', { skip }, async () => 
     await tf.setBackend('tensorflow');
   }
 });
+
+// Conv2D layers (./native-conv-layer): the fused kernel and its gradient (ReluGrad, filter-and-bias gradient in one
+// op, input gradient) against the same layer's weights through separate tfjs ops.
+type LayerCase = { kernelSize: number; strides: number; padding: 'same' | 'valid'; activation: 'relu' | 'linear'; channels: [number, number] };
+const LAYER_CASES: LayerCase[] = [
+  { kernelSize: 3, strides: 1, padding: 'same', activation: 'relu', channels: [3, 8] },
+  { kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', channels: [4, 5] },
+  { kernelSize: 3, strides: 1, padding: 'valid', activation: 'linear', channels: [6, 3] },
+  { kernelSize: 1, strides: 1, padding: 'same', activation: 'linear', channels: [8, 3] },
+  { kernelSize: 2, strides: 2, padding: 'valid', activation: 'relu', channels: [3, 4] },
+];
+
+test('Conv2D layers run the fused kernel, and their outputs and gradients equal separate ops', { skip }, async () => {
+  const tfl = await import('@tensorflow/tfjs-layers');
+  for (const c of LAYER_CASES) {
+    const layer = tfl.layers.conv2d({ filters: c.channels[1], kernelSize: c.kernelSize, strides: c.strides, padding: c.padding, activation: c.activation, biasInitializer: 'randomNormal' });
+    const x = tensor([2, 9, 7, c.channels[0]]) as tf.Tensor4D;
+    layer.apply(x); // builds the weights
+    // The layer's own variables (disposed with the layer).
+    const [kernel, bias] = layer.getWeights() as [tf.Tensor4D, tf.Tensor1D];
+    const before = tf.memory().numTensors;
+    const profile = await tf.profile(() => tf.tidy(() => layer.apply(x) as tf.Tensor).dispose());
+    assert.ok(profile.kernelNames.includes('StudioFusedConv2D'), `${JSON.stringify(c)}: ran ${profile.kernelNames.join(', ')}`);
+    tf.tidy(() => {
+      const separate = (a: tf.Tensor4D, k: tf.Tensor4D, b: tf.Tensor1D): tf.Tensor => {
+        const y = tf.add(tf.conv2d(a, k, c.strides, c.padding), b);
+        return c.activation === 'relu' ? tf.relu(y) : y;
+      };
+      const err = relativeError((layer.apply(x) as tf.Tensor).dataSync(), separate(x, kernel, bias).dataSync());
+      assert.ok(err < TOLERANCE, describeFailure(`${JSON.stringify(c)} output`, err));
+      // Gradients with respect to the input and the weights (the layer's own variables).
+      const [kernelVar, biasVar] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+      const loss = (a: tf.Tensor): tf.Scalar => tf.sum(tf.square(layer.apply(a) as tf.Tensor));
+      const { grads } = tf.variableGrads(() => loss(x), [kernelVar!, biasVar!]);
+      const dx = tf.grad(loss)(x);
+      const expected = tf.grads((a: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(separate(a as tf.Tensor4D, k as tf.Tensor4D, b as tf.Tensor1D))))([x, kernel, bias]);
+      [dx, grads[kernelVar!.name]!, grads[biasVar!.name]!].forEach((g, i) => {
+        const e = relativeError(g.dataSync(), expected[i]!.dataSync());
+        assert.ok(e < TOLERANCE, describeFailure(`${JSON.stringify(c)} gradient of ${['x', 'kernel', 'bias'][i]}`, e));
+      });
+    });
+    assert.equal(tf.memory().numTensors, before, `${JSON.stringify(c)}: tensors left behind`);
+    x.dispose();
+    layer.dispose();
+  }
+});
+
+test('Conv2D layers the fused kernel does not take (elu, no bias, dilation) keep tfjs-layers\' own call', { skip }, async () => {
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const x = tensor([1, 8, 8, 3]) as tf.Tensor4D;
+  for (const args of [{ activation: 'elu' as const }, { useBias: false, activation: 'relu' as const }, { dilationRate: 2, activation: 'relu' as const }]) {
+    const layer = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', ...args });
+    layer.apply(x);
+    const profile = await tf.profile(() => tf.tidy(() => layer.apply(x) as tf.Tensor).dispose());
+    assert.ok(!profile.kernelNames.includes('StudioFusedConv2D'), `${JSON.stringify(args)}: ran ${profile.kernelNames.join(', ')}`);
+    layer.dispose();
+  }
+  x.dispose();
+});
+
+test("MaxPoolGrad (oneDNN) equals cpu's, ties included", { skip }, async () => {
+  type PoolCase = [number[], number, number, 'same' | 'valid'];
+  const cases: PoolCase[] = [
+    [[2, 8, 8, 3], 2, 2, 'valid'],
+    [[2, 9, 7, 4], 2, 2, 'same'],
+    [[1, 10, 10, 2], 3, 2, 'same'],
+    [[2, 7, 9, 3], 3, 1, 'valid'],
+    [[16, 16, 16, 8], 2, 2, 'valid'],
+  ];
+  for (const [shape, size, stride, pad] of cases) {
+    for (const ties of [false, true]) {
+      // With ties: ReLU-like inputs, whole windows of zeros and repeated maxima.
+      const values = random(shape, ties ? [-2, 2] : [-1, 1]).values.map((v) => (ties ? Math.max(0, Math.round(v)) : v));
+      const run = async (backend: string): Promise<Float32Array> => {
+        await tf.setBackend(backend);
+        const before = tf.memory().numTensors;
+        const out = tf.tidy(() => {
+          const input = tf.tensor4d(values, shape as [number, number, number, number]);
+          const pool = (a: tf.Tensor): tf.Tensor4D => tf.maxPool(a as tf.Tensor4D, size, stride, pad);
+          // A different upstream gradient per output value, so a gradient sent to the wrong input shows.
+          const outShape = pool(input).shape;
+          const dy = tf.reshape(tf.range(1, 1 + outShape.reduce((p, d) => p * d, 1)), outShape);
+          return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(pool(a), dy)))(input).dataSync() as Float32Array;
+        });
+        assert.equal(tf.memory().numTensors, before, `${backend}: tensors left behind`);
+        return out;
+      };
+      try {
+        const expected = await run('cpu');
+        const actual = await run('tensorflow');
+        const err = relativeError(actual, expected);
+        assert.ok(err < TOLERANCE, describeFailure(`maxPool ${JSON.stringify([shape, size, stride, pad])}${ties ? ' with ties' : ''}`, err));
+      } finally {
+        await tf.setBackend('tensorflow');
+      }
+    }
+  }
+});

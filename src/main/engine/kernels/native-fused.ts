@@ -15,7 +15,6 @@
 //     one op (dy where x > 0, else 0; NaN inputs give 0 instead of NaN). reluGradConfig is Relu's gradient
 //     for every backend: the ReluGrad kernel where the backend has one (tensorflow), tfjs' formula elsewhere.
 // Results equal the unfused ops' within float rounding (tests/unit/engine/native-kernels.test.ts).
-// STUDIO_NATIVE_KERNELS=0 leaves tfjs-node's kernels as they ship (to compare, or to rule these out).
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, FusedConv2D, Relu } from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
@@ -31,9 +30,10 @@ export interface NativeBackend {
     TF_ATTR_TYPE: number;
   };
   executeSingleOutput(name: string, attrs: OpAttr[], inputs: TensorInfo[]): Tensor;
+  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: TensorInfo[], count: number): Tensor[];
 }
 
-interface OpAttr {
+export interface OpAttr {
   name: string;
   type: number;
   value: unknown;
@@ -44,14 +44,14 @@ export type NativeFusion = 'mkl-fused' | 'fused' | 'mkl-bias' | 'separate';
 
 const probed = new WeakMap<object, NativeFusion>();
 /** oneDNN's kernels for the renamed ops (_MklNative*) are registered under this label. */
-const MKL_LABEL = 'MklNameChangeOp';
+export const MKL_LABEL = 'MklNameChangeOp';
 
-function oneDnnOff(): boolean {
+export function oneDnnOff(): boolean {
   const v = process.env.TF_ENABLE_ONEDNN_OPTS?.trim().toLowerCase();
   return v === '0' || v === 'false';
 }
 
-function convAttrs(b: NativeBackend['binding'], info: backend_util.Conv2DInfo): OpAttr[] {
+export function convAttrs(b: NativeBackend['binding'], info: backend_util.Conv2DInfo): OpAttr[] {
   // A numeric pad is explicit padding on every side (tfjs-node's own Conv2D refuses it).
   const padding = info.padInfo.type === 'SAME' || info.padInfo.type === 'VALID' ? info.padInfo.type : 'EXPLICIT';
   const attrs: OpAttr[] = [
@@ -217,21 +217,3 @@ export const reluGradConfig: GradConfig = {
     };
   },
 };
-
-let registered = false;
-
-/**
- * Registers the native kernels (after the tensorflow backend's own, which FusedConv2D falls back to) and
- * Relu's gradient. Idempotent; call once tfjs-node is imported.
- */
-export function registerNativeKernels(env: NodeJS.ProcessEnv = process.env): void {
-  if (registered || env.STUDIO_NATIVE_KERNELS?.trim() === '0') return;
-  const own = tf.getKernel(FusedConv2D, 'tensorflow');
-  if (!own) return;
-  registered = true;
-  tf.unregisterKernel(FusedConv2D, 'tensorflow');
-  tf.registerKernel(fusedConv2dConfig(own.kernelFunc));
-  tf.registerKernel(reluGradKernelConfig);
-  if (tf.getGradient(Relu)) tf.unregisterGradient(Relu);
-  tf.registerGradient(reluGradConfig);
-}
