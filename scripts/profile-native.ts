@@ -1,6 +1,6 @@
 // Where the time of a native (tfjs-node) training step and inference goes, per TensorFlow op.
 //
-//   npx tsx scripts/profile-native.ts [--models reference,ffdnet,unet] [--steps 3] [--runs 2]
+//   npx tsx scripts/profile-native.ts [--models reference,ffdnet,unet] [--steps 3] [--runs 2] [--top 18]
 //   STUDIO_NATIVE_KERNELS=0 npx tsx scripts/profile-native.ts   (tfjs-node's kernels as they ship)
 //
 // Issue #13 asks for native speed at or above Keras; this is the measurement behind each change. It wraps
@@ -78,7 +78,7 @@ function report(title: string, run: { wall: number; cpu: number }, repeats: numb
       `outside them ${(run.cpu - opCpu).toFixed(1)} ms; ${ops.toFixed(0)} ops`,
   );
   console.log(`  ${'op'.padEnd(30)} ${'count'.padStart(5)}  ${'CPU ms'.padStart(8)}  ${'share'.padStart(6)}  ${'wall ms'.padStart(8)}`);
-  for (const r of rows.slice(0, 18)) {
+  for (const r of rows.slice(0, Number(opt('top', '18')))) {
     const share = `${((100 * r.cpu) / run.cpu).toFixed(1)}%`;
     console.log(`  ${r.name.padEnd(30)} ${r.count.toFixed(0).padStart(5)}  ${r.cpu.toFixed(1).padStart(8)}  ${share.padStart(6)}  ${r.ms.toFixed(1).padStart(8)}`);
   }

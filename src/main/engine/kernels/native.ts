@@ -3,32 +3,35 @@
 //   ./native-fused       FusedConv2D as one TensorFlow op (bias and activation inside oneDNN's convolution),
 //                        and relu's gradient as TensorFlow's ReluGrad;
 //   ./native-conv-layer  Conv2D layers that stay fused while training, with TensorFlow's gradient ops;
-//   ./native-max-pool-grad  MaxPoolGrad through oneDNN (8x faster than TensorFlow's Eigen kernel).
+//   ./native-max-pool    MaxPool and MaxPoolGrad through oneDNN (the gradient 8x faster than TensorFlow's
+//                        Eigen kernel).
 // STUDIO_NATIVE_KERNELS=0 leaves tfjs-node as it ships (to compare, or to rule these out).
 import * as tf from '@tensorflow/tfjs-core';
-import { FusedConv2D, MaxPoolGrad, Relu } from '@tensorflow/tfjs-core';
+import { FusedConv2D, MaxPool, MaxPoolGrad, Relu } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { useNativeConvLayers } from './native-conv-layer';
 import { fusedConv2dConfig, reluGradConfig, reluGradKernelConfig } from './native-fused';
-import { maxPoolGradConfig } from './native-max-pool-grad';
+import { maxPoolConfig, maxPoolGradConfig } from './native-max-pool';
 
 let registered = false;
 
-/** Registers them once tfjs-node is imported (after its own kernels, which FusedConv2D falls back to). Idempotent. */
-export function registerNativeKernels(env: NodeJS.ProcessEnv = process.env): void {
-  if (registered || env.STUDIO_NATIVE_KERNELS?.trim() === '0') return;
-  const own = tf.getKernel(FusedConv2D, 'tensorflow');
+/** Registers `make(tfjs-node's kernel)` in place of tfjs-node's kernel `name`. */
+function replace(name: string, make: (fallback: KernelFunc) => KernelConfig): void {
+  const own = tf.getKernel(name, 'tensorflow');
   if (!own) return;
+  tf.unregisterKernel(name, 'tensorflow');
+  tf.registerKernel(make(own.kernelFunc));
+}
+
+/** Registers them once tfjs-node is imported (after its own kernels, which they fall back to). Idempotent. */
+export function registerNativeKernels(env: NodeJS.ProcessEnv = process.env): void {
+  if (registered || env.STUDIO_NATIVE_KERNELS?.trim() === '0' || !tf.getKernel(FusedConv2D, 'tensorflow')) return;
   registered = true;
-  const fused = fusedConv2dConfig(own.kernelFunc);
-  tf.unregisterKernel(FusedConv2D, 'tensorflow');
-  tf.registerKernel(fused);
+  replace(FusedConv2D, fusedConv2dConfig);
+  replace(MaxPool, maxPoolConfig);
+  replace(MaxPoolGrad, maxPoolGradConfig);
   tf.registerKernel(reluGradKernelConfig);
   if (tf.getGradient(Relu)) tf.unregisterGradient(Relu);
   tf.registerGradient(reluGradConfig);
-  useNativeConvLayers(fused.kernelFunc);
-  const ownPoolGrad = tf.getKernel(MaxPoolGrad, 'tensorflow');
-  if (ownPoolGrad) {
-    tf.unregisterKernel(MaxPoolGrad, 'tensorflow');
-    tf.registerKernel(maxPoolGradConfig(ownPoolGrad.kernelFunc));
-  }
+  useNativeConvLayers(tf.getKernel(FusedConv2D, 'tensorflow')!.kernelFunc);
 }
