@@ -163,8 +163,10 @@ test('a batch and a queue worker write a large photo straight to its file: the s
   const disk = await allFromDisk(() => restoreBatch({ input, out: join(root, 'both-disk'), model: restorer, tile: 64 }));
   assert.equal(memory.done, 2);
   assert.equal(disk.done, 2);
+  // Pixels, not bytes: a large JPEG is written without optimised Huffman tables (same pixels, other bytes).
+  const pixels = (path: string): Promise<Buffer> => sharp(path).raw().toBuffer();
   for (const name of ['a.jpg', 'b.png']) {
-    assert.deepEqual(await readFile(join(root, 'both-disk', name)), await readFile(join(root, 'both-memory', name)), `${name} from disk`);
+    assert.deepEqual(await pixels(join(root, 'both-disk', name)), await pixels(join(root, 'both-memory', name)), `${name} from disk`);
   }
   assert.deepEqual((await readdir(join(root, 'both-disk'))).filter(isAtomicTempName), []);
 

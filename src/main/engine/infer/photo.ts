@@ -299,7 +299,7 @@ export class RestoredPhoto {
       : this.strips.map((s) => ({ input: s.path, top: s.top, left: 0, blend: 'over', limitInputPixels: false }));
     image = image.pipelineColourspace(space).composite(overlays).removeAlpha().toColourspace(space);
     image = keepMetadata(image, photo);
-    if (!this.keepAlpha) return encodeAs(image, this.format, quality);
+    if (!this.keepAlpha) return encodeAs(image, this.format, quality, Boolean(photo.disk));
     // Pass 2: the original alpha joined back, untouched (compositing it would round colours under partial
     // transparency). The intermediate is an uncompressed PNG, which carries EXIF, XMP and the ICC profile;
     // for a photo on disk it and the alpha band are files too.
@@ -318,7 +318,7 @@ export class RestoredPhoto {
       .joinChannel(alpha, typeof alpha === 'string' ? { limitInputPixels: false } : { raw: { width: this.width, height: this.height, channels: 1 }, limitInputPixels: false })
       .toColourspace(space);
     joined = keepMetadata(joined, photo);
-    return encodeAs(joined, this.format, quality);
+    return encodeAs(joined, this.format, quality, Boolean(photo.disk));
   }
 
   private alphaChannel(): Uint8Array | Uint16Array {
@@ -347,10 +347,15 @@ function keepMetadata(image: Sharp, photo: Photo): Sharp {
   return photo.cmyk ? image.keepExif().keepXmp() : image.keepMetadata();
 }
 
-function encodeAs(image: Sharp, format: OutputFormat, quality: number): Sharp {
+/**
+ * Sets the output format. `streaming` (a large photo): JPEG without optimised Huffman tables, which libjpeg
+ * can only build from every coefficient of the image held at once (W x H x 6 bytes: 1.5 GB at 256 MP); the
+ * file comes out a few per cent larger. WebP and AVIF encoders hold the whole picture whatever is done.
+ */
+function encodeAs(image: Sharp, format: OutputFormat, quality: number, streaming = false): Sharp {
   switch (format) {
     case 'jpeg':
-      image.jpeg({ quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0' });
+      image.jpeg({ quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0', optimiseCoding: !streaming });
       break;
     case 'png':
       image.png({ compressionLevel: 6 });
