@@ -7,8 +7,9 @@
 // it exists):
 //   train  one step on a batch of 16 64x64 patches: forward, MSE, backward, Adam update
 //   infer  one 576x720 RGB image
-// Columns: median ms, patches/s or megapixels/s, and effective GFLOP/s = 2 x the multiply-adds of the
-// conv/dense layers (x 3 for a training step: forward + input gradient + weight gradient).
+// Columns: median ms, the process CPU ms of a rep (all threads), patches/s or megapixels/s, and effective
+// GFLOP/s = 2 x the multiply-adds of the conv/dense layers (x 3 for a training step: forward + input
+// gradient + weight gradient).
 // Then the wasm/cpu training speed ratio of the reference CNN, measured in the same run.
 //
 // cpu is very slow (its weight-gradient kernel is a scalar JavaScript loop: on 2 cores one reference
@@ -19,12 +20,13 @@
 // The peer: the same networks in Keras on TensorFlow (scripts/bench-keras.py): the reference CNN and the
 // bundled architectures (ffdnet as `denoise`, unet as `old-photo`; their parameter counts are checked against
 // the zoo's), run when a Python with TensorFlow is found (--python PATH, else python3), with the ratios
-// studio-native / Keras (above 1: the studio is faster).
+// studio-native / Keras (above 1: the studio is faster) in wall time and in process CPU time (all threads;
+// on a machine busy with other work, wall time counts the waits for a core and CPU time does not).
 //
 // Options:
-//   --json                 print one JSON line instead of the table: {"rows": [...], "wasmOverCpuTrain": n,
+//   --json                 print one JSON line instead of the table: {"rows": [...] (with cpuMs), "wasmOverCpuTrain": n,
 //                          "nativeOverKerasTrain": n, "nativeOverKerasInfer": n (reference CNN), "nativeOverKeras":
-//                          {model: {train, infer}}}; Keras rows have "backend": "keras"
+//                          {model: {train, infer, trainCpu, inferCpu}}}; Keras rows have "backend": "keras"
 //   --python PATH          the Python for the Keras peer (default python3); --no-keras skips it
 //   --backends a,b         backends to try (default tensorflow,wasm,cpu)
 //   --models a,b           models (default: reference and every zoo restorer)
@@ -60,6 +62,14 @@ interface Row {
 interface Measured extends Row {
   reps: number;
   batch: number;
+  /** Median process CPU milliseconds (all threads) of a rep: on a loaded machine, what a run costs. */
+  cpuMs: number;
+}
+
+/** Wall and CPU milliseconds of each timed rep. */
+interface Times {
+  wall: number[];
+  cpu: number[];
 }
 
 interface Bench {
@@ -111,31 +121,41 @@ async function models(): Promise<Bench[]> {
   return benches;
 }
 
-async function timeTrain(bench: Bench, batch: number, warmup: number, steps: number): Promise<number[]> {
+async function timeTrain(bench: Bench, batch: number, warmup: number, steps: number): Promise<Times> {
   const model = bench.build();
+  const cpu: number[] = [];
   try {
-    return await timeTrainSteps(model, {
+    const wall = await timeTrainSteps(model, {
       batch,
       height: PATCH,
       width: PATCH,
       warmup,
       steps,
-      onStep: (i, ms) => log(`    train step ${i + 1}/${steps}: ${ms.toFixed(0)} ms`),
+      onStep: (i, ms, cpuMs) => {
+        cpu.push(cpuMs);
+        log(`    train step ${i + 1}/${steps}: ${ms.toFixed(0)} ms (CPU ${cpuMs.toFixed(0)} ms)`);
+      },
     });
+    return { wall, cpu };
   } finally {
     model.dispose();
   }
 }
 
-async function timeInfer(bench: Bench, warmupFull: boolean, runs: number): Promise<number[]> {
+async function timeInfer(bench: Bench, warmupFull: boolean, runs: number): Promise<Times> {
   const model = bench.build();
   const image = tf.randomUniform([1, ...IMAGE, 3]);
+  const cpu: number[] = [];
   const predict = async (input: tf.Tensor): Promise<number> => {
+    const startCpu = process.cpuUsage();
     const start = performance.now();
     const out = model.predict(input) as tf.Tensor;
     await out.data();
     out.dispose();
-    return performance.now() - start;
+    const ms = performance.now() - start;
+    const used = process.cpuUsage(startCpu);
+    cpu.push((used.user + used.system) / 1000);
+    return ms;
   };
   try {
     // A small image packs the weights and creates the operators; a full-size one also grows the heap,
@@ -146,27 +166,30 @@ async function timeInfer(bench: Bench, warmupFull: boolean, runs: number): Promi
       await predict(small);
       small.dispose();
     }
+    cpu.length = 0;
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
       times.push(await predict(image));
-      log(`    inference ${i + 1}/${runs}: ${times.at(-1)!.toFixed(0)} ms`);
+      log(`    inference ${i + 1}/${runs}: ${times.at(-1)!.toFixed(0)} ms (CPU ${cpu.at(-1)!.toFixed(0)} ms)`);
     }
-    return times;
+    return { wall: times, cpu };
   } finally {
     image.dispose();
     model.dispose();
   }
 }
 
-function row(backend: Row['backend'], bench: Bench, task: 'train' | 'infer', times: number[], batch: number): Measured {
-  const ms = median(times);
+function row(backend: Row['backend'], bench: Bench, task: 'train' | 'infer', times: Times, batch: number): Measured {
+  const ms = median(times.wall);
+  const cpuMs = times.cpu.length > 0 ? median(times.cpu) : NaN;
+  const reps = times.wall.length;
   if (task === 'train') {
     const flops = 3 * 2 * bench.macsPerPixel * PATCH * PATCH * batch;
-    return { backend, model: bench.name, task, medianMs: ms, perSecond: (batch * 1000) / ms, unit: 'patches', gflops: flops / ms / 1e6, reps: times.length, batch };
+    return { backend, model: bench.name, task, medianMs: ms, perSecond: (batch * 1000) / ms, unit: 'patches', gflops: flops / ms / 1e6, reps, batch, cpuMs };
   }
   const pixels = IMAGE[0] * IMAGE[1];
   const flops = 2 * bench.macsPerPixel * pixels;
-  return { backend, model: bench.name, task, medianMs: ms, perSecond: pixels / 1e6 / (ms / 1000), unit: 'megapixels', gflops: flops / ms / 1e6, reps: times.length, batch: 1 };
+  return { backend, model: bench.name, task, medianMs: ms, perSecond: pixels / 1e6 / (ms / 1000), unit: 'megapixels', gflops: flops / ms / 1e6, reps, batch: 1, cpuMs };
 }
 
 function fmt(n: number, digits: number): string {
@@ -181,18 +204,19 @@ function sig(n: number): string {
 }
 
 function table(rows: Measured[]): string {
-  const header = ['backend', 'model', 'task', 'reps', 'median ms', 'throughput', 'GFLOP/s'];
+  const header = ['backend', 'model', 'task', 'reps', 'median ms', 'CPU ms', 'throughput', 'GFLOP/s'];
   const body = rows.map((r) => [
     r.backend,
     r.model,
     r.task === 'train' ? `train b${r.batch}` : 'infer',
     String(r.reps),
     fmt(r.medianMs, 0),
+    Number.isFinite(r.cpuMs) ? fmt(r.cpuMs, 0) : '-',
     r.unit === 'patches' ? `${sig(r.perSecond)} patches/s` : `${sig(r.perSecond)} MP/s`,
     sig(r.gflops),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const right = new Set([3, 4, 5, 6]);
+  const right = new Set([3, 4, 5, 6, 7]);
   const line = (cells: string[]): string => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
@@ -217,7 +241,7 @@ function kerasPeer(benches: Bench[]): { rows: Measured[]; version: string; misma
     const last = result.stderr.trim().split('\n').pop() ?? '';
     return /No module named .?tensorflow/.test(last) ? `not measured: ${python} has no TensorFlow (pip install tensorflow-cpu)` : `not measured: ${last}`;
   }
-  type KerasRow = { model: string; task: 'train' | 'infer'; medianMs: number; reps: number; params: number };
+  type KerasRow = { model: string; task: 'train' | 'infer'; medianMs: number; cpuMs?: number; reps: number; params: number };
   const out = JSON.parse(result.stdout.trim().split('\n').pop()!) as { tensorflow: string; rows: KerasRow[] };
   const mismatches: string[] = [];
   const rows = out.rows.map((r) => {
@@ -228,7 +252,8 @@ function kerasPeer(benches: Bench[]): { rows: Measured[]; version: string; misma
       model.dispose();
       if (params !== r.params) mismatches.push(`${r.model}: Keras twin has ${r.params} parameters, the studio's ${params}`);
     }
-    return { ...row('keras', bench, r.task, [r.medianMs], r.task === 'train' ? BATCH : 1), reps: r.reps };
+    const times = { wall: [r.medianMs], cpu: r.cpuMs === undefined ? [] : [r.cpuMs] };
+    return { ...row('keras', bench, r.task, times, r.task === 'train' ? BATCH : 1), reps: r.reps };
   });
   return { rows, version: out.tensorflow, mismatches };
 }
@@ -283,16 +308,19 @@ async function main(): Promise<void> {
     notes.push(`keras: ${names} in Keras on TensorFlow ${keras.version} (scripts/bench-keras.py, train_on_batch and a tf.function; same parameter counts)`);
     for (const m of keras.mismatches) notes.push(`keras: NOT the same network: ${m}`);
   }
-  // Native over Keras per model with a twin (above 1: the studio is faster).
-  const nativeOverKeras: Record<string, { train: number | null; infer: number | null }> = {};
+  // Native over Keras per model with a twin (above 1: the studio is faster), in wall time and in CPU time
+  // (what each side's process used, all threads: on a machine busy with other work, the steadier one).
+  type Ratios = { train: number | null; infer: number | null; trainCpu: number | null; inferCpu: number | null };
+  const nativeOverKeras: Record<string, Ratios> = {};
   for (const model of new Set(rows.filter((r) => r.backend === 'keras').map((r) => r.model))) {
     const pick = (backend: string, task: string) => rows.find((r) => r.backend === backend && r.model === model && r.task === task);
-    const over = (task: string): number | null => {
+    const over = (task: string, key: 'medianMs' | 'cpuMs'): number | null => {
       const n = pick('tensorflow', task);
       const k = pick('keras', task);
-      return n && k ? k.medianMs / n.medianMs : null;
+      const ratio = n && k ? k[key] / n[key] : NaN;
+      return Number.isFinite(ratio) ? ratio : null;
     };
-    nativeOverKeras[model] = { train: over('train'), infer: over('infer') };
+    nativeOverKeras[model] = { train: over('train', 'medianMs'), infer: over('infer', 'medianMs'), trainCpu: over('train', 'cpuMs'), inferCpu: over('infer', 'cpuMs') };
   }
 
   const ref = (backend: string, task: string) => rows.find((r) => r.backend === backend && r.model === 'reference' && r.task === task);
@@ -305,7 +333,7 @@ async function main(): Promise<void> {
   const wasmOverCpuTrain = wasmTrain && cpuTrain ? wasmTrain.perSecond / cpuTrain.perSecond : 0;
 
   if (json) {
-    const plain: Row[] = rows.map(({ backend, model, task, medianMs, perSecond, unit, gflops }) => ({ backend, model, task, medianMs, perSecond, unit, gflops }));
+    const plain = rows.map(({ backend, model, task, medianMs, cpuMs, perSecond, unit, gflops }) => ({ backend, model, task, medianMs, cpuMs, perSecond, unit, gflops }));
     process.stdout.write(`${JSON.stringify({ rows: plain, wasmOverCpuTrain, nativeOverKerasTrain, nativeOverKerasInfer, nativeOverKeras })}\n`);
     return;
   }
@@ -317,9 +345,11 @@ async function main(): Promise<void> {
   console.log('  GFLOP/s: 2 x conv/dense multiply-adds per second (training step counted as 3 x forward).\n');
   console.log(table(rows));
   console.log('');
+  const x = (n: number | null): string => (n === null ? '-' : `${fmt(n, 2)}x`);
   for (const [model, r] of Object.entries(nativeOverKeras)) {
     if (r.train === null && r.infer === null) continue;
-    console.log(`native / Keras speed, ${model}: training ${r.train === null ? '-' : `${fmt(r.train, 2)}x`}, inference ${r.infer === null ? '-' : `${fmt(r.infer, 2)}x`} (target >= 1.0)`);
+    const cpu = r.trainCpu === null && r.inferCpu === null ? '' : `; CPU time: training ${x(r.trainCpu)}, inference ${x(r.inferCpu)}`;
+    console.log(`native / Keras speed, ${model}: training ${x(r.train)}, inference ${x(r.infer)} (target >= 1.0)${cpu}`);
   }
   if (wasmTrain && cpuTrain) console.log(`wasm / cpu training speed, reference CNN: ${fmt(wasmOverCpuTrain, 0)}x (target >= 100x)`);
   if (wasmTrain && wasmInfer) {

@@ -2,9 +2,11 @@
 TensorFlow (the source study's framework), on the same machine, timed the same way (medians).
 
 Run by scripts/bench-engine.ts when a Python with TensorFlow is found (or named with --python); it prints
-one JSON line: {"tensorflow": version, "rows": [{"model", "task", "medianMs", "reps", "params"}]}. Besides the
-reference CNN it builds Keras twins of the bundled architectures (ffdnet as `denoise`, unet as `old-photo`);
-their parameter counts let bench-engine check they are the same networks.
+one JSON line: {"tensorflow": version, "rows": [{"model", "task", "medianMs", "cpuMs", "reps", "params"}]}
+(cpuMs: the median rep's process CPU time, all threads). Besides the reference CNN it builds Keras twins of
+the bundled architectures (ffdnet as `denoise`, unet as `old-photo`); their parameter counts let bench-engine
+check they are the same networks. Keras 3 compiles train_on_batch with jit_compile="auto", which is off (no
+XLA) on a machine without a GPU: the peer is TensorFlow's graph executor with grappler and oneDNN.
 
 The reference CNN (src/main/engine/models/reference.ts): input + net(input), net = 9 x [3x3 conv, 32
 channels, ReLU] + a 3x3 conv to 3 channels, 'same' padding. Training: one step of MSE with Adam on a batch
@@ -73,14 +75,16 @@ MODELS = {"reference": reference_cnn, "ffdnet": ffdnet, "unet": unet}
 
 
 def timed(fn, warmup, reps):
+    """Wall and process CPU milliseconds (all threads) of each rep."""
     for _ in range(warmup):
         fn()
-    times = []
+    times, cpu = [], []
     for _ in range(reps):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append((time.perf_counter() - start) * 1000)
-    return times
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return times, cpu
 
 
 def main():
@@ -103,13 +107,13 @@ def main():
         model = MODELS[name]()
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
         reference = name == "reference"
-        train = timed(lambda: model.train_on_batch(x, y), warmup=2, reps=args.steps if reference else max(2, args.steps // 2))
+        train, train_cpu = timed(lambda: model.train_on_batch(x, y), warmup=2, reps=args.steps if reference else max(2, args.steps // 2))
         # model(x) runs eagerly layer by layer; a tf.function is how a Keras user restores at speed.
         infer_fn = tf.function(lambda t, m=model: m(t, training=False))
-        infer = timed(lambda: infer_fn(image).numpy(), warmup=1, reps=args.runs if reference else 2)
+        infer, infer_cpu = timed(lambda: infer_fn(image).numpy(), warmup=1, reps=args.runs if reference else 2)
         params = int(model.count_params())
-        rows.append({"model": name, "task": "train", "medianMs": statistics.median(train), "reps": len(train), "params": params})
-        rows.append({"model": name, "task": "infer", "medianMs": statistics.median(infer), "reps": len(infer), "params": params})
+        for task, wall, cpu in (("train", train, train_cpu), ("infer", infer, infer_cpu)):
+            rows.append({"model": name, "task": task, "medianMs": statistics.median(wall), "cpuMs": statistics.median(cpu), "reps": len(wall), "params": params})
     sys.stdout.write(json.dumps({"tensorflow": tf.__version__, "rows": rows}) + "\n")
 
 

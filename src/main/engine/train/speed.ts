@@ -14,7 +14,8 @@ export interface StepTiming {
   width: number;
   warmup: number;
   steps: number;
-  onStep?: (index: number, ms: number) => void;
+  /** After each timed step: its wall milliseconds, and the process CPU milliseconds it used (all threads). */
+  onStep?: (index: number, ms: number, cpuMs: number) => void;
 }
 
 /** Milliseconds of each timed training step of `model` on random data (after `warmup` untimed steps). */
@@ -26,7 +27,9 @@ export async function timeTrainSteps(model: tfl.LayersModel, timing: StepTiming)
   const y = tf.randomUniform(outShape);
   const optimizer = adam(1e-4);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  let cpuMs = 0;
   const step = async (): Promise<number> => {
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(
@@ -38,14 +41,17 @@ export async function timeTrainSteps(model: tfl.LayersModel, timing: StepTiming)
     });
     await loss.data();
     loss.dispose();
-    return performance.now() - start;
+    const ms = performance.now() - start;
+    const used = process.cpuUsage(cpu);
+    cpuMs = (used.user + used.system) / 1000;
+    return ms;
   };
   try {
     for (let i = 0; i < timing.warmup; i++) await step();
     const times: number[] = [];
     for (let i = 0; i < timing.steps; i++) {
       times.push(await step());
-      timing.onStep?.(i, times.at(-1)!);
+      timing.onStep?.(i, times.at(-1)!, cpuMs);
     }
     return times;
   } finally {
