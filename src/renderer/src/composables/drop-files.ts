@@ -7,6 +7,7 @@
 // The resulting folder is handed to `open` (the Restore view opens it like any folder).
 import { onBeforeUnmount, onMounted, ref } from 'vue';
 import type { DropRejection } from '#shared/contract';
+import { plural } from '#shared/words';
 import { api, connection } from '../api';
 import { electronBridge } from '../api/transports';
 import { describeError } from './errors';
@@ -30,10 +31,6 @@ function droppedFiles(data: DataTransfer): DroppedFile[] {
     if (file) found.push({ file, folder: item.webkitGetAsEntry?.()?.isDirectory ?? false });
   }
   return found;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 export function useDropFiles(open: (dir: string) => Promise<void> | void) {
