@@ -10,8 +10,10 @@ import { fusionRuns, nativeFusion, setNativeFusion, type NativeBackend, type Nat
 import { NATIVE } from '../../helpers/native';
 import { describeFailure, random, relativeError, TOLERANCE } from './helpers';
 
-const skip = !NATIVE && 'the native engine is not built here (npm run engine:native)';
-if (NATIVE) await initBackend('tensorflow');
+const skip =
+  (!NATIVE && 'the native engine is not built here (npm run engine:native)') ||
+  (process.env.STUDIO_NATIVE_KERNELS?.trim() === '0' && 'STUDIO_NATIVE_KERNELS=0 turns the native kernels off');
+if (NATIVE && !skip) await initBackend('tensorflow');
 
 type Activation = 'linear' | 'relu' | 'relu6' | 'elu' | 'leakyrelu' | 'sigmoid';
 // Numeric pads as explicit paddings: tfjs-node's own Conv2D (the reference here) refuses numbers.
@@ -53,7 +55,7 @@ function unfused(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, strides: Case[6
   }
 }
 
-test(`the backend runs the fused convolution as one native op where it can (here: ${NATIVE ? nativeFusion(tf.backend() as never) : 'not built'})`, { skip }, () => {
+test(`the backend runs the fused convolution as one native op where it can (here: ${skip ? 'not run' : nativeFusion(tf.backend() as never)})`, { skip }, () => {
   // Every TensorFlow with oneDNN on x86 has at least _MklNativeConv2DWithBias; 'separate' would mean none of the fused ops ran.
   assert.notEqual(nativeFusion(native()), 'separate');
 });
@@ -62,7 +64,7 @@ const FUSIONS: NativeFusion[] = ['mkl-fused', 'fused', 'mkl-bias', 'separate'];
 const native = (): NativeBackend => tf.backend() as unknown as NativeBackend;
 
 for (const fusion of FUSIONS) {
-  const runs = NATIVE && fusionRuns(native(), fusion);
+  const runs = !skip && fusionRuns(native(), fusion);
   test(`FusedConv2D as ${fusion}: every case and activation equals conv2d + add + activation`, { skip: skip || (!runs && `${fusion} does not run here`) }, () => {
     setNativeFusion(native(), fusion);
     try {
