@@ -4,6 +4,8 @@ import type { ModelListItem } from '#shared/model-library';
 
 /** The model Restore uses when none is chosen (the engine's DEFAULT_RESTORE_MODEL). */
 export const DEFAULT_RESTORE_MODEL = 'old-photo';
+/** The damage detector Restore's repair stage uses when none is chosen (the engine's DEFAULT_DAMAGE_MODEL). */
+export const DEFAULT_DAMAGE_MODEL = 'damage';
 
 export interface ModelGroup {
   label: string;

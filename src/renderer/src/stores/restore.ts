@@ -9,7 +9,7 @@ import { api } from '../api';
 import { followJobInto } from '../api/follow-job';
 import { describeError } from '../composables/errors';
 import { errorGuard } from '../composables/guard';
-import { DEFAULT_RESTORE_MODEL } from '../composables/model-groups';
+import { DEFAULT_DAMAGE_MODEL, DEFAULT_RESTORE_MODEL } from '../composables/model-groups';
 import { restoredFolderFor, type CompareItem } from './compare';
 
 type Extract<T, K> = T extends { type: K } ? T : never;
@@ -22,11 +22,23 @@ export const useRestoreStore = defineStore('restore', () => {
   const scores = ref<Record<string, number>>({});
   const triageNote = ref<string | null>(null);
   const models = ref<ModelListItem[]>([]);
+  /** Installed damage detectors (task "detect"), for the repair stage; none means repair cannot be offered. */
+  const detectors = ref<ModelListItem[]>([]);
   /** The first list has arrived (the engine answers it once it has started, a few seconds on native). */
   const modelsLoaded = ref(false);
-  // tone: strength of the automatic tone and colour stage after the model (0 = off); tile: Settings' tile
-  // size (0 = the engine chooses from the memory it has).
-  const options = reactive({ model: '', format: 'keep' as 'keep' | 'png' | 'jpeg' | 'webp', quality: 92, recursive: false, tone: 0, tile: 0 });
+  // tone: strength of the automatic tone and colour stage after the model (0 = off); repair: strength of the
+  // damage repair before it (0 = off), with repairModel the detector that finds the damage; tile: Settings'
+  // tile size (0 = the engine chooses from the memory it has).
+  const options = reactive({
+    model: '',
+    format: 'keep' as 'keep' | 'png' | 'jpeg' | 'webp',
+    quality: 92,
+    recursive: false,
+    tone: 0,
+    repair: 0,
+    repairModel: '',
+    tile: 0,
+  });
   const job = ref<Job | null>(null);
   const events = ref<RestoreEvent[]>([]);
   const error = ref<string | null>(null);
@@ -85,16 +97,24 @@ export const useRestoreStore = defineStore('restore', () => {
   }
 
   async function loadModels(): Promise<void> {
+    let usable: ModelListItem[] = [];
     try {
-      models.value = (await api.call('models.list', {})).filter((m) => m.task === 'restore' && !m.error);
+      usable = (await api.call('models.list', {})).filter((m) => !m.error);
     } catch {
-      models.value = [];
+      usable = [];
     }
+    models.value = usable.filter((m) => m.task === 'restore');
+    detectors.value = usable.filter((m) => m.task === 'detect');
     modelsLoaded.value = true;
-    // The picker shows real models only: the default one chosen when it is there, else the first.
+    // The pickers show real models only: the default one chosen when it is there, else the first.
     if (!models.value.some((m) => m.id === options.model)) {
       options.model = models.value.find((m) => m.id === DEFAULT_RESTORE_MODEL)?.id ?? models.value[0]?.id ?? '';
     }
+    if (!detectors.value.some((m) => m.id === options.repairModel)) {
+      options.repairModel = detectors.value.find((m) => m.id === DEFAULT_DAMAGE_MODEL)?.id ?? detectors.value[0]?.id ?? '';
+    }
+    // Repair left on with its detector gone would fail the whole batch: it is switched off instead.
+    if (!options.repairModel) options.repair = 0;
   }
 
   async function run(retryFailed = false): Promise<void> {
@@ -109,6 +129,7 @@ export const useRestoreStore = defineStore('restore', () => {
         quality: options.quality,
         retryFailed,
         ...(options.tone > 0 ? { tone: options.tone } : {}),
+        ...(options.repair > 0 && options.repairModel ? { repair: options.repair, repairModel: options.repairModel } : {}),
         ...(options.tile > 0 ? { tile: options.tile } : {}),
         // Each model's results in a folder of their own: a second model never overwrites the first's.
         out: restoredFolderFor(folder.value!, options.model || DEFAULT_RESTORE_MODEL),
@@ -144,7 +165,7 @@ export const useRestoreStore = defineStore('restore', () => {
   }
 
   return {
-    folder, photos, subfolders, batchModel, scores, triageNote, models, modelsLoaded, options, job, events, error, start, progress, files, failed, results, done,
+    folder, photos, subfolders, batchModel, scores, triageNote, models, detectors, modelsLoaded, options, job, events, error, start, progress, files, failed, results, done,
     running, paused, sortedPhotos, openFolder, loadModels, run, pause, resume, cancel, compareItems,
   };
 });
