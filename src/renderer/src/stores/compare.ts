@@ -14,6 +14,8 @@ export interface CompareVersion {
   path: string;
   /** The model that made it (none for the original). */
   model?: string;
+  /** The damage mask the repair stage filled on the way (a red-on-transparent PNG, the original's size). */
+  mask?: string;
 }
 
 export interface CompareItem {

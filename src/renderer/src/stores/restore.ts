@@ -159,7 +159,7 @@ export const useRestoreStore = defineStore('restore', () => {
       name: f.file,
       versions: [
         { label: 'Original', path: `${root}/${f.file}` },
-        { label: model?.name ?? modelId ?? 'Restored', path: f.output!, model: modelId ?? undefined },
+        { label: model?.name ?? modelId ?? 'Restored', path: f.output!, model: modelId ?? undefined, ...(f.mask ? { mask: f.mask } : {}) },
       ],
     }));
   }
