@@ -9,13 +9,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import type { Page } from 'playwright-core';
 import { savePackage } from '../../src/main/engine/package';
 import { SCREENSHOTS } from '../helpers/browser';
 import { tempDir } from '../helpers/fixtures';
 import { browseTo, openStudio, textOf, type StudioPage } from '../helpers/studio-page';
+import { brightDetectorModel, identityModel } from '../unit/restore/helpers';
 
 const W = 480;
 const H = 360;
@@ -28,33 +28,6 @@ let home: string;
 let photos: string;
 let bundledBefore: string | undefined;
 
-/** A restorer that keeps the photo as it is (a 1x1 identity conv): what comes out is the repair stage's work. */
-function identityRestorer(): tfl.LayersModel {
-  const input = tfl.input({ shape: [null, null, 3] });
-  const conv = tfl.layers.conv2d({ filters: 3, kernelSize: 1, useBias: true, name: 'identity' });
-  const model = tfl.model({ inputs: input, outputs: conv.apply(input) as tfl.SymbolicTensor });
-  const kernel = tf.tensor4d([1, 0, 0, 0, 1, 0, 0, 0, 1], [1, 1, 3, 3]);
-  const bias = tf.zeros([3]);
-  conv.setWeights([kernel, bias]);
-  tf.dispose([kernel, bias]);
-  return model;
-}
-
-/**
- * A stand-in damage detector with a rule we know: a pixel is damage where its mean brightness is above 0.9
- * (a 1x1 conv with large weights and a negative bias: sigmoid(20 (r + g + b) - 54)). Its probability comes
- * out in three channels, as the studio's detectors (damage-unet) give it.
- */
-function brightDetector(): tfl.LayersModel {
-  const input = tfl.input({ shape: [null, null, 3] });
-  const conv = tfl.layers.conv2d({ filters: 3, kernelSize: 1, useBias: true, activation: 'sigmoid', name: 'bright' });
-  const model = tfl.model({ inputs: input, outputs: conv.apply(input) as tfl.SymbolicTensor });
-  const kernel = tf.fill([1, 1, 3, 3], 20);
-  const bias = tf.fill([3], -54);
-  conv.setWeights([kernel, bias]);
-  tf.dispose([kernel, bias]);
-  return model;
-}
 
 /** Where the print's scratches are: a long diagonal, a near-vertical one, a short one, and a few dust specks. */
 function onScratch(x: number, y: number): boolean {
@@ -96,7 +69,8 @@ before(async () => {
   await writeScratchedPrint(join(photos, 'print.png'));
 
   await tf.setBackend('cpu');
-  const restorer = identityRestorer();
+  // A restorer that keeps the photo as it is: what comes out is the repair stage's work.
+  const restorer = identityModel();
   await savePackage(join(home, 'models'), restorer, { name: 'Keep as is', id: 'identity', architecture: { id: 'external' } });
   restorer.dispose();
 
@@ -126,7 +100,7 @@ test('with no damage detector installed, repair is disabled and says how to get 
 });
 
 test('with a detector, repair fills the scratches and the result says so', async () => {
-  const detector = brightDetector();
+  const detector = brightDetectorModel();
   await savePackage(join(home, 'models'), detector, { name: 'Bright damage', id: 'bright', task: 'detect', architecture: { id: 'external' } });
   detector.dispose();
   // Back from Models (where a detector would be imported), Restore lists the models again.

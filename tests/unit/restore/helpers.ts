@@ -142,3 +142,19 @@ export function lastJson<T>(stdout: string): T {
   const lines = stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!) as T;
 }
+
+/**
+ * A stand-in damage detector with a rule we know: a pixel is damage where its mean brightness is above 0.9
+ * (a 1x1 conv with large weights and a negative bias: sigmoid(20 (r + g + b) - 54)). Its probability comes
+ * out in three channels, as the studio's detectors (damage-unet) give it.
+ */
+export function brightDetectorModel(): tfl.LayersModel {
+  const input = tfl.input({ shape: [null, null, 3] });
+  const conv = tfl.layers.conv2d({ filters: 3, kernelSize: 1, useBias: true, activation: 'sigmoid', name: 'bright' });
+  const model = tfl.model({ inputs: input, outputs: conv.apply(input) as tfl.SymbolicTensor });
+  const kernel = tf.fill([1, 1, 3, 3], 20);
+  const bias = tf.fill([3], -54);
+  conv.setWeights([kernel, bias]);
+  tf.dispose([kernel, bias]);
+  return model;
+}

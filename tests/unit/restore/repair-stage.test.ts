@@ -4,7 +4,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -12,7 +11,7 @@ import { restoreBatch } from '../../../src/main/engine/infer/batch';
 import { loadDamageDetector, loadRestoreModel, wrapLayersModel, type RestoreModel } from '../../../src/main/engine/infer/model';
 import { MASKS_DIR } from '../../../src/main/engine/infer/mask-file';
 import { savePackage } from '../../../src/main/engine/package/index';
-import { identityModel, lastJson, studio, tempDir } from './helpers';
+import { brightDetectorModel, identityModel, lastJson, studio, tempDir } from './helpers';
 import { useTestBackend } from '../../helpers/native';
 
 const W = 120;
@@ -21,20 +20,6 @@ let identity: RestoreModel;
 let detector: RestoreModel;
 const { dir, cleanup } = await tempDir('studio-repair-stage-');
 
-/**
- * A stand-in damage detector with a rule we know: a pixel is damage where its mean brightness is above 0.9
- * (sigmoid(60 (mean - 0.9))), repeated in three channels as the studio's detectors give it.
- */
-function brightDetectorModel(): tfl.LayersModel {
-  const input = tfl.input({ shape: [null, null, 3] });
-  const conv = tfl.layers.conv2d({ filters: 3, kernelSize: 1, useBias: true, activation: 'sigmoid', name: 'bright' });
-  const model = tfl.model({ inputs: input, outputs: conv.apply(input) as tfl.SymbolicTensor });
-  const kernel = tf.fill([1, 1, 3, 3], 20);
-  const bias = tf.fill([3], -54);
-  conv.setWeights([kernel, bias]);
-  tf.dispose([kernel, bias]);
-  return model;
-}
 
 /** A smooth photo (values 0.2-0.6) and the same photo with a white scratch 2 px wide along a diagonal. */
 function photos(): { clean: Uint8Array; scratched: Uint8Array; onScratch: (x: number, y: number) => boolean } {
