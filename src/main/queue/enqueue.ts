@@ -6,7 +6,7 @@ import { resolve, sep } from 'node:path';
 import type { QueueAddResult } from '#shared/queue';
 import { StudioError } from '#shared/rpc/errors';
 import { listImages, planOutputs } from '../engine/infer/batch';
-import { loadRestoreModel, type ModelLookup } from '../engine/infer/model';
+import { DEFAULT_DAMAGE_MODEL, loadDamageDetector, loadRestoreModel, type ModelLookup } from '../engine/infer/model';
 import type { FormatChoice } from '../engine/infer/photo';
 import { connectRedis, jobIdFor, type RestoreJob } from './jobs';
 import { readPhotoList, type SkippedEntry } from './list-file';
@@ -55,6 +55,10 @@ export interface EnqueueRequest extends PhotosToQueue {
   quality: number;
   /** Tone stage strength (0-1); absent or 0: off. */
   tone?: number;
+  /** Repair stage strength (0-1); absent or 0: off. */
+  repair?: number;
+  /** The damage detector for repair (default: the bundled "damage"). */
+  repairModel?: string;
 }
 
 const ADD_CHUNK = 500;
@@ -67,6 +71,14 @@ export async function enqueuePhotos(request: EnqueueRequest): Promise<QueueAddRe
   const model = await loadRestoreModel(request.model, request.lookup ?? {});
   const fingerprint = model.fingerprint;
   model.dispose();
+  // The detector is pinned as the model is: a worker with another one refuses the job.
+  let repair: Pick<RestoreJob, 'repair' | 'repairModel' | 'repairFingerprint'> = {};
+  if (request.repair) {
+    const repairModel = request.repairModel ?? DEFAULT_DAMAGE_MODEL;
+    const detector = await loadDamageDetector(repairModel, request.lookup ?? {});
+    repair = { repair: request.repair, repairModel, repairFingerprint: detector.fingerprint };
+    detector.dispose();
+  }
 
   const planned = planOutputs(root, out, inputs, format);
   let added = 0;
@@ -75,7 +87,7 @@ export async function enqueuePhotos(request: EnqueueRequest): Promise<QueueAddRe
     for (let i = 0; i < planned.length; i += ADD_CHUNK) {
       const jobs = [];
       for (const plan of planned.slice(i, i + ADD_CHUNK)) {
-        const data: RestoreJob = { root, file: plan.file, out, output: plan.outputRel, model: request.model, fingerprint, format, quality, ...(request.tone ? { tone: request.tone } : {}) };
+        const data: RestoreJob = { root, file: plan.file, out, output: plan.outputRel, model: request.model, fingerprint, format, quality, ...(request.tone ? { tone: request.tone } : {}), ...repair };
         const size = (await stat(plan.input)).size;
         jobs.push({ name: 'restore', data, opts: { jobId: await jobIdFor(plan.input, size, data), attempts: 3, backoff: { type: 'fixed', delay: 1000 } } });
       }

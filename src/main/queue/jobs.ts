@@ -30,14 +30,22 @@ export const restoreJobSchema = z.object({
   quality: z.number().int().min(1).max(100),
   /** Automatic tone and colour after the model at this strength (as `studio restore --tone`); absent: off. */
   tone: z.number().min(0).max(1).optional(),
+  /** Damage repair before the model at this strength (as `studio restore --repair`); absent: off. */
+  repair: z.number().min(0).max(1).optional(),
+  /** The damage detector's id or folder, and its fingerprint (pinned like the model's), when repair is on. */
+  repairModel: z.string().min(1).optional(),
+  repairFingerprint: z.string().min(1).optional(),
 });
 
 export type RestoreJob = z.infer<typeof restoreJobSchema>;
 
 /** The settings an output was made with: a retried job whose output has them is not written again. */
 export function jobSettings(job: RestoreJob): string {
-  // As restoreBatch's settings: tone only when on, so jobs queued before it existed keep their ids.
-  return `${job.fingerprint}|${job.format}|${job.quality}${job.tone ? `|tone ${job.tone}` : ''}`;
+  // As restoreBatch's settings: tone and repair only when on, so jobs queued before they existed keep their ids.
+  return (
+    `${job.fingerprint}|${job.format}|${job.quality}${job.tone ? `|tone ${job.tone}` : ''}` +
+    (job.repair ? `|repair ${job.repair} ${job.repairFingerprint ?? ''}` : '')
+  );
 }
 
 /** sha256 of a file, read as a stream. */

@@ -9,7 +9,8 @@ import { isAbortError, StudioError } from '#shared/rpc/errors';
 import { isAtomicTempName, writeFileAtomic, writeFileAtomicWith } from '../fs-atomic';
 import { decodeFailureReason } from '../engine/data/image';
 import { failureReason } from '../engine/infer/batch';
-import { loadRestoreModel, type ModelLookup, type RestoreModel } from '../engine/infer/model';
+import { DEFAULT_DAMAGE_MODEL, loadDamageDetector, loadRestoreModel, type ModelLookup, type RestoreModel } from '../engine/infer/model';
+import type { RepairStage } from '../engine/infer/repair';
 import { DEFAULT_QUALITY, disposePhoto, outputFormatFor, readPhoto, type FormatChoice } from '../engine/infer/photo';
 import { restorePhoto } from '../engine/infer/restore-image';
 import { fileHash, jobSettings, MARKER_DIR, restoreJobSchema, type RestoreJob } from './jobs';
@@ -48,11 +49,20 @@ export class ModelCache {
   constructor(private readonly lookup: ModelLookup = {}) {}
 
   get(spec: string): Promise<RestoreModel> {
-    let model = this.loaded.get(spec);
+    return this.load(`restore:${spec}`, () => loadRestoreModel(spec, this.lookup));
+  }
+
+  /** A damage detector for the repair stage (a model of task 'detect'). */
+  detector(spec: string): Promise<RestoreModel> {
+    return this.load(`detect:${spec}`, () => loadDamageDetector(spec, this.lookup));
+  }
+
+  private load(key: string, make: () => Promise<RestoreModel>): Promise<RestoreModel> {
+    let model = this.loaded.get(key);
     if (!model) {
-      model = loadRestoreModel(spec, this.lookup);
-      model.catch(() => this.loaded.delete(spec));
-      this.loaded.set(spec, model);
+      model = make();
+      model.catch(() => this.loaded.delete(key));
+      this.loaded.set(key, model);
     }
     return model;
   }
@@ -106,6 +116,16 @@ export async function processRestoreJob(
       `the model "${job.model}" on this worker (fingerprint ${model.fingerprint}) is not the one the job was queued with (${job.fingerprint}); install the same model package on every worker`,
     );
   }
+  let repair: RepairStage | undefined;
+  if (job.repair) {
+    const detector = await models.detector(job.repairModel ?? DEFAULT_DAMAGE_MODEL);
+    if (detector.fingerprint !== job.repairFingerprint) {
+      throw new UnrecoverableError(
+        `the damage detector "${job.repairModel}" on this worker (fingerprint ${detector.fingerprint}) is not the one the job was queued with (${job.repairFingerprint}); install the same detector on every worker`,
+      );
+    }
+    repair = { detector, strength: job.repair };
+  }
   const input = join(job.root, job.file);
   const output = join(job.out, job.output);
   const marker = markerPath(job, id);
@@ -134,7 +154,7 @@ export async function processRestoreJob(
     const format = outputFormatFor(job.file, job.format as FormatChoice);
     let result;
     try {
-      result = await restorePhoto(model, photo, format, { onProgress, ...(job.tone ? { tone: { strength: job.tone } } : {}) });
+      result = await restorePhoto(model, photo, format, { onProgress, ...(job.tone ? { tone: { strength: job.tone } } : {}), ...(repair ? { repair } : {}) });
     } catch (error) {
       if (isAbortError(error)) throw error;
       if (error instanceof StudioError && (error.code === 'MODEL_INVALID' || error.code === 'BACKEND_UNAVAILABLE')) throw error;

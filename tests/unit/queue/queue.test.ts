@@ -12,7 +12,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Job, Queue } from 'bullmq';
-import { identityModel, lastJson, residualModel, saveModelFolder, studio, studioChild, tempDir, writePhoto, type CliResult } from '../restore/helpers';
+import { brightDetectorModel, identityModel, lastJson, residualModel, saveModelFolder, studio, studioChild, tempDir, writePhoto, type CliResult } from '../restore/helpers';
+import { savePackage } from '../../../src/main/engine/package/index';
 import { isAtomicTempName } from '../../../src/main/fs-atomic';
 import { connectRedis, MARKER_DIR, parseRedisUrl, QUEUE_NAME, type RestoreJob } from '../../../src/main/queue/jobs';
 import { useTestBackend } from '../../helpers/native';
@@ -353,5 +354,44 @@ test('queue add --tone: a worker brings back a faded photo as studio restore --t
   const raw = async (path: string): Promise<Buffer> => sharp(path).raw().toBuffer();
   assert.ok((await raw(join(toned, 'print.png'))).equals(await raw(join(local, 'print.png'))), 'the worker applies the tone stage as restore does');
   assert.ok(!(await raw(join(toned, 'print.png'))).equals(await raw(join(plain, 'print.png'))), 'without --tone the photo stays faded');
+  await withQueue((q) => q.obliterate({ force: true }));
+});
+
+test('queue add --repair: a worker fills scratches as studio restore --repair does, with the detector pinned; with and without repair are two jobs', async () => {
+  const input = join(root, 'scratched');
+  await mkdir(input);
+  // A smooth print with a bright scratch across it (the stand-in detector flags pixels brighter than 0.9).
+  const w = 64;
+  const h = 48;
+  const pixels = Buffer.alloc(w * h * 3);
+  for (let p = 0; p < w * h; p++) {
+    const x = p % w;
+    const y = Math.floor(p / w);
+    const scratch = Math.abs(y - Math.round(x * 0.6)) < 1;
+    for (let c = 0; c < 3; c++) pixels[p * 3 + c] = scratch ? 250 : Math.round(255 * (0.3 + 0.2 * Math.sin(x * 0.1 + c)));
+  }
+  await writeFile(join(input, 'print.png'), await sharp(pixels, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
+  const bright = brightDetectorModel();
+  const detectorDir = (await savePackage(join(root, 'detectors'), bright, { name: 'Bright damage', id: 'bright', task: 'detect', architecture: { id: 'external' } })).dir;
+  bright.dispose();
+  const repaired = join(root, 'out-repaired');
+  const plain = join(root, 'out-unrepaired');
+  const add = (out: string, extra: string[]): CliResult => studio(['queue', 'add', input, '--redis', url, '--out', out, '--model', modelDir, ...extra, '--json']);
+  assert.equal(lastJson<{ added: number }>(add(repaired, ['--repair', '0.5', '--repair-model', detectorDir]).stdout).added, 1);
+  assert.equal(lastJson<{ alreadyQueued: number }>(add(repaired, ['--repair', '0.5', '--repair-model', detectorDir]).stdout).alreadyQueued, 1);
+  assert.equal(lastJson<{ added: number }>(add(plain, []).stdout).added, 1);
+  const bad = studio(['queue', 'add', input, '--redis', url, '--out', plain, '--model', modelDir, '--repair', '2']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--repair is a strength from 0 to 1/);
+
+  const worker = startWorker();
+  await waitFor('both jobs', async () => (((await counts()).completed ?? 0) >= 2 ? true : null), 60_000);
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+  const local = join(root, 'out-local-repaired');
+  assert.equal(studio(['restore', input, '--out', local, '--model', modelDir, '--repair', '0.5', '--repair-model', detectorDir]).status, 0);
+  const raw = async (path: string): Promise<Buffer> => sharp(path).raw().toBuffer();
+  assert.ok((await raw(join(repaired, 'print.png'))).equals(await raw(join(local, 'print.png'))), 'the worker repairs as restore does');
+  assert.ok(!(await raw(join(repaired, 'print.png'))).equals(await raw(join(plain, 'print.png'))), 'without --repair the scratch stays');
   await withQueue((q) => q.obliterate({ force: true }));
 });

@@ -44,6 +44,8 @@ Options:
   --format <f>        keep (default), png, jpeg or webp
   --quality <n>       JPEG/WebP quality 1-100 (default ${DEFAULT_QUALITY})
   --tone <0..1>       after the model, bring back faded tones at this strength (as studio restore --tone)
+  --repair <0..1>     before the model, find scratches and dust and fill them (as studio restore --repair)
+  --repair-model <id|dir>  the damage detector (default: the bundled "damage" model)
   --backend <name>    auto, tensorflow, wasm or cpu (add loads the model once to hash it)
   --json              one JSON line on stdout`;
 
@@ -56,6 +58,9 @@ async function add(values: Record<string, string | boolean | undefined>, positio
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new StudioError('BAD_INPUT', `--quality must be a whole number from 1 to 100 (got "${String(values.quality)}").`);
   const tone = values.tone === undefined ? undefined : Number(values.tone);
   if (tone !== undefined && !(tone >= 0 && tone <= 1)) throw new StudioError('BAD_INPUT', `--tone is a strength from 0 to 1 (got "${String(values.tone)}").`);
+  const repair = values.repair === undefined ? undefined : Number(values.repair);
+  if (repair !== undefined && !(repair >= 0 && repair <= 1)) throw new StudioError('BAD_INPUT', `--repair is a strength from 0 to 1 (got "${String(values.repair)}").`);
+  const repairModel = typeof values['repair-model'] === 'string' ? ((await stat(values['repair-model']).catch(() => null)) ? resolve(values['repair-model']) : values['repair-model']) : undefined;
   const out = resolve(values.out);
   let photos;
   try {
@@ -71,7 +76,7 @@ async function add(values: Record<string, string | boolean | undefined>, positio
   applyBackendFlag(values.backend as string | undefined);
   await initBackend();
   const modelsDir = await cliModelsDir(values['models-dir'] as string | undefined);
-  const result = await enqueuePhotos({ ...photos, url, out, model: spec, lookup: modelsDir ? { modelsDir } : {}, format, quality, ...(tone ? { tone } : {}) });
+  const result = await enqueuePhotos({ ...photos, url, out, model: spec, lookup: modelsDir ? { modelsDir } : {}, format, quality, ...(tone ? { tone } : {}), ...(repair ? { repair, ...(repairModel ? { repairModel } : {}) } : {}) });
   const { added, alreadyQueued } = result;
   if (values.json) io.out(JSON.stringify({ ...result, skipped: photos.skipped }));
   else {
@@ -101,6 +106,8 @@ export const queueCommand: CliCommand = {
         format: { type: 'string' },
         quality: { type: 'string' },
         tone: { type: 'string' },
+        repair: { type: 'string' },
+        'repair-model': { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
