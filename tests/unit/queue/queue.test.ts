@@ -320,6 +320,35 @@ test('queue add takes a list file: blank lines and comments skipped, missing ent
   await withQueue((q) => q.obliterate({ force: true }));
 });
 
+/**
+ * A restore stage through the queue, as a user runs it: `queue add` a one-photo folder with the stage's flags
+ * (twice: the second adds nothing) and without them (another job), a strength out of range refused in words,
+ * one worker until both jobs are done, and `studio restore` with the same flags locally. Returns the decoded
+ * pixels of the worker's output with the stage, without it, and the local restore's.
+ */
+async function stageThroughQueue(input: string, name: string, flags: string[], badFlags: string[], badMessage: RegExp): Promise<{ staged: Buffer; plain: Buffer; local: Buffer }> {
+  const staged = join(root, `out-${name}`);
+  const plain = join(root, `out-${name}-without`);
+  const add = (out: string, extra: string[]): CliResult => studio(['queue', 'add', input, '--redis', url, '--out', out, '--model', modelDir, ...extra, '--json']);
+  const first = add(staged, flags);
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(lastJson<{ added: number }>(first.stdout).added, 1);
+  assert.equal(lastJson<{ alreadyQueued: number }>(add(staged, flags).stdout).alreadyQueued, 1);
+  assert.equal(lastJson<{ added: number }>(add(plain, []).stdout).added, 1, 'with and without the stage are two jobs');
+  const bad = studio(['queue', 'add', input, '--redis', url, '--out', plain, '--model', modelDir, ...badFlags]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, badMessage);
+
+  const worker = startWorker();
+  await waitFor('both jobs', async () => (((await counts()).completed ?? 0) >= 2 ? true : null), 60_000);
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+  const local = join(root, `out-${name}-local`);
+  assert.equal(studio(['restore', input, '--out', local, '--model', modelDir, ...flags]).status, 0);
+  const raw = (dir: string): Promise<Buffer> => sharp(join(dir, 'print.png')).raw().toBuffer();
+  return { staged: await raw(staged), plain: await raw(plain), local: await raw(local) };
+}
+
 test('queue add --tone: a worker brings back a faded photo as studio restore --tone does; with and without tone are two jobs', async () => {
   const input = join(root, 'faded');
   await mkdir(input);
@@ -334,26 +363,9 @@ test('queue add --tone: a worker brings back a faded photo as studio restore --t
     pixels[p * 3 + 2] = Math.round(255 * (0.3 + 0.25 * v));
   }
   await writeFile(join(input, 'print.png'), await sharp(pixels, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
-  const toned = join(root, 'out-toned');
-  const plain = join(root, 'out-plain');
-  const addToned = studio(['queue', 'add', input, '--redis', url, '--out', toned, '--model', modelDir, '--tone', '1', '--json']);
-  assert.equal(addToned.status, 0, addToned.stderr);
-  assert.equal(lastJson<{ added: number }>(addToned.stdout).added, 1);
-  assert.equal(lastJson<{ alreadyQueued: number }>(studio(['queue', 'add', input, '--redis', url, '--out', toned, '--model', modelDir, '--tone', '1', '--json']).stdout).alreadyQueued, 1);
-  assert.equal(lastJson<{ added: number }>(studio(['queue', 'add', input, '--redis', url, '--out', plain, '--model', modelDir, '--json']).stdout).added, 1);
-  const bad = studio(['queue', 'add', input, '--redis', url, '--out', plain, '--model', modelDir, '--tone', '3']);
-  assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--tone is a strength from 0 to 1/);
-
-  const worker = startWorker();
-  await waitFor('both jobs', async () => (((await counts()).completed ?? 0) >= 2 ? true : null), 60_000);
-  worker.child.kill('SIGTERM');
-  await worker.exited;
-  const local = join(root, 'out-local-toned');
-  assert.equal(studio(['restore', input, '--out', local, '--model', modelDir, '--tone', '1']).status, 0);
-  const raw = async (path: string): Promise<Buffer> => sharp(path).raw().toBuffer();
-  assert.ok((await raw(join(toned, 'print.png'))).equals(await raw(join(local, 'print.png'))), 'the worker applies the tone stage as restore does');
-  assert.ok(!(await raw(join(toned, 'print.png'))).equals(await raw(join(plain, 'print.png'))), 'without --tone the photo stays faded');
+  const { staged, plain, local } = await stageThroughQueue(input, 'toned', ['--tone', '1'], ['--tone', '3'], /--tone is a strength from 0 to 1/);
+  assert.ok(staged.equals(local), 'the worker applies the tone stage as restore does');
+  assert.ok(!staged.equals(plain), 'without --tone the photo stays faded');
   await withQueue((q) => q.obliterate({ force: true }));
 });
 
@@ -374,24 +386,9 @@ test('queue add --repair: a worker fills scratches as studio restore --repair do
   const bright = brightDetectorModel();
   const detectorDir = (await savePackage(join(root, 'detectors'), bright, { name: 'Bright damage', id: 'bright', task: 'detect', architecture: { id: 'external' } })).dir;
   bright.dispose();
-  const repaired = join(root, 'out-repaired');
-  const plain = join(root, 'out-unrepaired');
-  const add = (out: string, extra: string[]): CliResult => studio(['queue', 'add', input, '--redis', url, '--out', out, '--model', modelDir, ...extra, '--json']);
-  assert.equal(lastJson<{ added: number }>(add(repaired, ['--repair', '0.5', '--repair-model', detectorDir]).stdout).added, 1);
-  assert.equal(lastJson<{ alreadyQueued: number }>(add(repaired, ['--repair', '0.5', '--repair-model', detectorDir]).stdout).alreadyQueued, 1);
-  assert.equal(lastJson<{ added: number }>(add(plain, []).stdout).added, 1);
-  const bad = studio(['queue', 'add', input, '--redis', url, '--out', plain, '--model', modelDir, '--repair', '2']);
-  assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--repair is a strength from 0 to 1/);
-
-  const worker = startWorker();
-  await waitFor('both jobs', async () => (((await counts()).completed ?? 0) >= 2 ? true : null), 60_000);
-  worker.child.kill('SIGTERM');
-  await worker.exited;
-  const local = join(root, 'out-local-repaired');
-  assert.equal(studio(['restore', input, '--out', local, '--model', modelDir, '--repair', '0.5', '--repair-model', detectorDir]).status, 0);
-  const raw = async (path: string): Promise<Buffer> => sharp(path).raw().toBuffer();
-  assert.ok((await raw(join(repaired, 'print.png'))).equals(await raw(join(local, 'print.png'))), 'the worker repairs as restore does');
-  assert.ok(!(await raw(join(repaired, 'print.png'))).equals(await raw(join(plain, 'print.png'))), 'without --repair the scratch stays');
+  const flags = ['--repair', '0.5', '--repair-model', detectorDir];
+  const { staged, plain, local } = await stageThroughQueue(input, 'repaired', flags, ['--repair', '2'], /--repair is a strength from 0 to 1/);
+  assert.ok(staged.equals(local), 'the worker repairs as restore does');
+  assert.ok(!staged.equals(plain), 'without --repair the scratch stays');
   await withQueue((q) => q.obliterate({ force: true }));
 });
