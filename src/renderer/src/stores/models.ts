@@ -37,9 +37,9 @@ export const useModelsStore = defineStore('models', () => {
   async function rename(id: string, name: string): Promise<void> {
     await run(async () => {
       await api.call('models.rename', { id, name });
-      notice.value = `Renamed to “${name}”.`;
       await load();
       await select(id);
+      notice.value = `Renamed to “${name}”.`;
     });
   }
 
@@ -58,9 +58,9 @@ export const useModelsStore = defineStore('models', () => {
     const name = list.value.find((m) => m.id === id)?.name ?? selected.value?.card.name ?? id;
     await run(async () => {
       await api.call('models.delete', { id });
-      notice.value = `Deleted “${name}”.`;
       if (selected.value?.id === id) selected.value = null;
       await load();
+      notice.value = `Deleted “${name}”.`;
     });
   }
 
@@ -71,12 +71,14 @@ export const useModelsStore = defineStore('models', () => {
       const names = new Set(list.value.filter((m) => m.id !== result.id).map((m) => m.name ?? m.id));
       let name = result.card.name;
       for (let n = 2; names.has(name); n++) name = `${result.card.name} (${n})`;
-      if (name !== result.card.name) {
-        await api.call('models.rename', { id: result.id, name });
-        notice.value = `Imported “${result.card.name}” as “${name}”: a model of that name is already installed.`;
-      } else notice.value = `Imported “${name}”.`;
+      if (name !== result.card.name) await api.call('models.rename', { id: result.id, name });
       await load();
       await select(result.id);
+      // Said once the list shows the newcomer, so what the notice names is there to be seen.
+      notice.value =
+        name !== result.card.name
+          ? `Imported “${result.card.name}” as “${name}”: a model of that name is already installed.`
+          : `Imported “${name}”.`;
     });
   }
 
