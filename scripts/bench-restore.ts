@@ -62,8 +62,10 @@ async function timeRestore(model: RestoreModel, width: number, height: number): 
   const plan = planTiles(model);
   const start = performance.now();
   let checksum = 0;
-  await restoreRows(model, source, plan, (_y0, rows) => {
-    checksum += rows[0]!;
+  await restoreRows(model, source, plan, {
+    region: (_x0, _y0, _w, _h, pixels) => {
+      checksum += pixels[0]!;
+    },
   });
   const seconds = (performance.now() - start) / 1000;
   if (!Number.isFinite(checksum)) throw new Error('non-finite output');

@@ -12,8 +12,8 @@ import sharp from 'sharp';
 import { restoreBatch } from '../../../src/main/engine/infer/batch';
 import { loadRestoreModel, type RestoreModel } from '../../../src/main/engine/infer/model';
 import { decodePhoto, readPhoto } from '../../../src/main/engine/infer/photo';
-import { restoreRows } from '../../../src/main/engine/infer/restore-image';
-import { BAND_BUDGET, fitBand, isOutOfMemory, planTiles } from '../../../src/main/engine/infer/memory';
+import { restoreRows, wholeImageSink } from '../../../src/main/engine/infer/restore-image';
+import { BAND_BUDGET, bandBytes, fitBand, isOutOfMemory, planTiles } from '../../../src/main/engine/infer/memory';
 import { savePackage } from '../../../src/main/engine/package/index';
 import { pixelShuffle } from '../../../src/main/engine/models/layers';
 import { mulberry32, photoPixels, tempDir } from './helpers';
@@ -71,7 +71,7 @@ async function floatsOf(model: RestoreModel, tile: number): Promise<Float32Array
   const photo = await readPhoto(photoPath);
   const scale = model.scale ?? 1;
   const out = new Float32Array(photo.width * scale * photo.height * scale * 3);
-  await restoreRows(model, photo, planTiles(model, tile), (y0, rows) => out.set(rows, y0 * photo.width * scale * 3));
+  await restoreRows(model, photo, planTiles(model, tile), wholeImageSink(photo.width * scale, out));
   return out;
 }
 
@@ -232,10 +232,11 @@ test('wide photos at 4x get shorter bands; the out-of-memory errors of each back
   const model = await loadRestoreModel(await upscalerPackage(nearestUpscaler(), 'x4-bands', 4));
   try {
     const plan = planTiles(model, 1024);
-    assert.equal(fitBand(plan, { ...model, scale: 1 }, 6000).tile, 1024, 'a restorer keeps its tile');
-    const wide = fitBand(plan, model, 6000);
-    assert.ok(wide.tile < 1024 && wide.tile >= 128, `4x on 6000 px: tile ${wide.tile}`);
-    assert.ok(wide.tile * 6000 * 3 * 4 * (1 + 2 * 16) <= BAND_BUDGET);
+    assert.equal(fitBand(plan, { ...model, scale: 1 }, 16000).tile, 1024, 'a restorer keeps its tile');
+    const wide = fitBand(plan, model, 16000);
+    assert.ok(wide.tile < 1024 && wide.tile >= 128, `4x on 16000 px: tile ${wide.tile}`);
+    assert.ok(bandBytes(wide, model, 16000) <= BAND_BUDGET);
+    assert.ok(bandBytes(planTiles(model, wide.tile * 2), model, 16000) > BAND_BUDGET, 'no smaller than it has to be');
     assert.equal(fitBand(plan, model, 576).tile, 1024, 'a 576-px-wide photo fits whole');
   } finally {
     model.dispose();

@@ -39,6 +39,6 @@ export {
   type OutputFormat,
   type Photo,
 } from './photo';
-export { restorePhoto, restoreRows, type PixelSource, type RestorePhotoOptions, type RowSink } from './restore-image';
+export { restorePhoto, restoreRows, type PixelSource, type RestorePhotoOptions, type RegionSink, wholeImageSink } from './restore-image';
 export { chooseTileSize, planAxis, restoreTiled, type TileModel, type TileOptions } from './tiles';
 export { loadClassifier, scoreImage, triageFolder, wrapClassifier, type Classifier, type TriageResult, type TriageScore } from './triage';

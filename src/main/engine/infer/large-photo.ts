@@ -1,8 +1,9 @@
 // Photos too big to hold in memory: above LARGE_PHOTO_MEGAPIXELS the decoded pixels go to an uncompressed
-// TIFF in a scratch folder (beside the output, not in a RAM-backed /tmp) and restoration reads them one band
-// of rows at a time; the restored rows are written as uncompressed TIFF strips that sharp composites over the
-// original when it encodes. (Not libvips' own `.v` format: libvips memory-maps those whole, so every page
-// read stays resident; a tiled TIFF is read tile by tile.) So what a restore holds in memory is one band (a tile's height times the
+// TIFF in a scratch folder (beside the output, not in a RAM-backed /tmp) and restoration reads them one tile
+// at a time; the restored rows of each band of tiles are written as uncompressed TIFF strips that sharp
+// composites over the original when it encodes. (Not libvips' own `.v` format: libvips memory-maps those
+// whole, so every page read stays resident; a tiled TIFF is read tile by tile.) So what a restore holds in
+// memory is a few tiles, the overlap rows between bands and one 8-bit strip (a band's height times the
 // photo's width) plus libvips' own buffers, whatever the photo's size; the disk holds the rest. A 16000x16000
 // photo held whole costs about 2.4 GB (decoded, restored, bands); this way it costs a few hundred MB.
 import { mkdir, rm } from 'node:fs/promises';
@@ -47,7 +48,13 @@ export async function makeScratchDir(output: string | undefined): Promise<string
   return dir;
 }
 
-/** A decoded photo kept on disk: rows are read on demand. */
+/**
+ * Output rows per strip file. Strips are joined as a grid of one column, whose cells are all as high as the
+ * highest, so every strip but the last has this height whatever the bands' heights.
+ */
+export const STRIP_ROWS = 512;
+
+/** A decoded photo kept on disk: tiles are read on demand. */
 export class DiskPixels {
   private strips = 0;
 
@@ -58,6 +65,7 @@ export class DiskPixels {
     readonly height: number,
     readonly channels: 3 | 4,
     readonly sixteenBit: boolean,
+    readonly stripRows = STRIP_ROWS,
   ) {}
 
   get decodedPath(): string {
@@ -69,11 +77,9 @@ export class DiskPixels {
     return this.sixteenBit ? image.toColourspace('rgb16') : image;
   }
 
-  /** Rows [y0, y1) as interleaved samples of all channels. */
-  async rows(y0: number, y1: number): Promise<Uint8Array | Uint16Array> {
-    const top = Math.max(0, Math.min(y0, this.height - 1));
-    const height = Math.max(1, Math.min(y1, this.height) - top);
-    const pipeline = this.asStored(sharp(this.decodedPath, SCRATCH_READ).extract({ left: 0, top, width: this.width, height }));
+  /** The rectangle [x0, x0 + w) x [y0, y0 + h) (inside the photo) as interleaved samples of all channels. */
+  async region(x0: number, y0: number, w: number, h: number): Promise<Uint8Array | Uint16Array> {
+    const pipeline = this.asStored(sharp(this.decodedPath, SCRATCH_READ).extract({ left: x0, top: y0, width: w, height: h }));
     const data = await (this.sixteenBit ? pipeline.raw({ depth: 'ushort' }) : pipeline.raw()).toBuffer();
     if (!this.sixteenBit) return new Uint8Array(data.buffer, data.byteOffset, data.length);
     const aligned = data.byteOffset % 2 === 0 ? data : Buffer.from(data);
@@ -102,6 +108,19 @@ export class DiskPixels {
     const sixteenBit = samples instanceof Uint16Array;
     const space = channels === 1 ? (sixteenBit ? 'grey16' : 'b-w') : sixteenBit ? 'rgb16' : 'srgb';
     await writeScratch(sharp(samples as unknown as Buffer, { raw: { width, height, channels }, ...SCRATCH_READ }).toColourspace(space), path);
+    return path;
+  }
+
+  /**
+   * The strips (all `stripRows` high but the last, top to bottom) joined into one `width` x `height` scratch
+   * file; returns its path.
+   */
+  async joinStrips(paths: string[], width: number, height: number): Promise<string> {
+    if (paths.length === 1) return paths[0]!;
+    const path = join(this.dir, 'restored.tif');
+    // libvips' arrayjoin makes every cell as high as the highest: the last strip's cell is padded, cropped here.
+    const joined = sharp(paths, { join: { across: 1 }, ...SCRATCH_READ });
+    await writeScratch(joined.extract({ left: 0, top: 0, width, height }), path);
     return path;
   }
 

@@ -64,21 +64,32 @@ export function planTiles(model: RestoreModel, tile?: number, budgetBytes?: numb
 }
 
 /**
- * Bytes the row bands of restore-image.ts may hold. A band is one row of tiles across the whole photo, kept
- * as floats twice (the stitched tiles and the accumulated output), at the output's size: for a 4x upscaler
- * on a 6000-pixel-wide photo a 1024-row band would be 2.4 GB, so the tile (which sets the band's height)
- * is made smaller for wide photos at big scales. Restorers (scale 1) are never limited by it in practice.
+ * Bytes restore-image.ts may hold besides the photo and a tile's activations: the tile's input and
+ * output floats and the finished piece of it, the overlap rows carried from one band of tiles to the next
+ * across the width, and an 8-bit strip of a band across the width (a photo on disk fills it before writing
+ * it as a file), all at the output's size: for a 4x upscaler on a 16000-pixel-wide photo a 1024-row band's
+ * strip alone would be 786 MB, so the tile (which sets the band's height) is made smaller for wide photos at
+ * big scales. Restorers (scale 1) are never limited by it in practice.
  */
 export const BAND_BUDGET = 768 * 1024 ** 2;
 
-/** The plan with its tile shrunk, if needed, so a band of a `width`-pixel-wide photo fits BAND_BUDGET. */
+/** What restoreRows holds for a plan on a `width`-pixel-wide photo, outside the photo and the activations. */
+export function bandBytes(plan: TilePlan, model: RestoreModel, width: number): number {
+  const scale = model.scale ?? 1;
+  const tile = plan.tile * plan.tile * 3 * 4 * (1 + 2 * scale * scale);
+  const carried = 2 * 2 * plan.overlap * scale * width * scale * 3 * 4;
+  const strip = plan.tile * scale * width * scale * 3;
+  return tile + carried + strip;
+}
+
+/** The plan with its tile shrunk, if needed, so what a `width`-pixel-wide photo's restore holds fits BAND_BUDGET. */
 export function fitBand(plan: TilePlan, model: RestoreModel, width: number): TilePlan {
   if (model.fixedSize) return plan;
-  const scale = model.scale ?? 1;
-  const bytesPerRow = width * 3 * 4 * (1 + 2 * scale * scale); // input band + two output bands, per input row
-  const limit = Math.floor(BAND_BUDGET / bytesPerRow);
-  if (plan.tile <= limit) return plan;
-  return planTiles(model, Math.max(MIN_TILE, alignTile(limit, model.multiple)));
+  let fitted = plan;
+  for (let next = smallerTile(fitted.tile, model.multiple); bandBytes(fitted, model, width) > BAND_BUDGET && next !== null; next = smallerTile(next, model.multiple)) {
+    fitted = planTiles(model, next);
+  }
+  return fitted;
 }
 
 /** The next tile size to try after running out of memory, or null when already at the smallest. */
@@ -101,15 +112,13 @@ export function isOutOfMemory(error: unknown): boolean {
 }
 
 /**
- * What restoring one photo should hold at its peak, said before a batch starts: its row bands (fitBand's
- * count), a tile's activations, and, for a photo small enough to be held (below largePhotoMegapixels()), the
- * decoded and the restored photo; a larger one is read from disk and written in strips of a band's height.
+ * What restoring one photo should hold at its peak, said before a batch starts: what restoreRows holds
+ * (bandBytes), a tile's activations, and, for a photo small enough to be held (below largePhotoMegapixels()),
+ * the decoded and the restored photo; a larger one is read from disk a tile at a time and written in strips.
  */
 export function peakRestoreBytes(width: number, height: number, plan: TilePlan, model: RestoreModel): number {
   const scale = model.scale ?? 1;
-  const tile = Math.min(plan.tile, height);
-  const bands = width * 3 * 4 * (1 + 2 * scale * scale) * tile;
   const activations = model.bytesPerPixel * plan.tile * plan.tile;
-  const held = (width * height) / 1e6 > largePhotoMegapixels() ? width * scale * tile * scale * 3 : width * height * 3 * (1 + scale * scale);
-  return bands + activations + held;
+  const held = (width * height) / 1e6 > largePhotoMegapixels() ? 0 : width * height * 3 * (1 + scale * scale);
+  return bandBytes(plan, model, width) + activations + held;
 }

@@ -108,6 +108,8 @@ export interface ReadPhotoOptions {
   scratchFor?: string;
   /** Photos above this many megapixels are kept on disk (default largePhotoMegapixels()). */
   largeMegapixels?: number;
+  /** Output rows per strip file of a photo kept on disk (default STRIP_ROWS). */
+  stripRows?: number;
 }
 
 /** Decodes a photo file; a large one to disk (call disposePhoto when done with it). */
@@ -150,7 +152,7 @@ async function decodePhotoOnce(bytes: Buffer, options: ReadPhotoOptions): Promis
     try {
       const info = await writeScratch(pipeline, join(dir, DECODED_FILE));
       if (info.channels !== 3 && info.channels !== 4) throw new Error(`decoded to ${info.channels} channels instead of RGB or RGBA`);
-      const disk = new DiskPixels(dir, info.width, info.height, info.channels, sixteenBit);
+      const disk = new DiskPixels(dir, info.width, info.height, info.channels, sixteenBit, options.stripRows);
       const pixels = sixteenBit ? new Uint16Array(0) : new Uint8Array(0);
       return { ...common, width: info.width, height: info.height, channels: info.channels, pixels, disk, alpha: info.channels === 4 };
     } catch (error) {
@@ -172,8 +174,25 @@ async function decodePhotoOnce(bytes: Buffer, options: ReadPhotoOptions): Promis
   return { ...common, width: info.width, height: info.height, channels: info.channels, pixels, alpha: info.channels === 4 };
 }
 
+/** Output floats of a rectangle: h rows of w x 3. */
+interface OutputRegion {
+  x0: number;
+  y0: number;
+  w: number;
+  h: number;
+  pixels: Float32Array;
+}
+
+/** Input pixels (all channels) of the rectangle starting at input pixel (x0, y0), `width` pixels wide. */
+interface AlphaSource {
+  pixels: Photo['pixels'];
+  x0: number;
+  y0: number;
+  width: number;
+}
+
 /**
- * The restored pixels of one photo, filled row by row (restoration streams finished rows here) and then
+ * The restored pixels of one photo, filled region by region (restoration streams finished pieces here) and then
  * encoded in the output format with the original's metadata.
  */
 export class RestoredPhoto {
@@ -189,6 +208,8 @@ export class RestoredPhoto {
   /** The restored samples of an in-memory photo; null for a photo on disk, whose rows go to strip files. */
   private readonly colour: Uint8Array | Uint16Array | null;
   private readonly strips: { path: string; top: number }[] = [];
+  /** A photo on disk: output rows [top, top + rows) being filled; rowsDone writes them as strip files. */
+  private pending: { top: number; rows: number; samples: Uint8Array | Uint16Array };
   private readonly max: number;
 
   constructor(
@@ -204,6 +225,7 @@ export class RestoredPhoto {
     this.width = photo.width * scale;
     this.height = photo.height * scale;
     this.colour = photo.disk ? null : this.samples(this.width * this.height * this.colourChannels);
+    this.pending = { top: 0, rows: 0, samples: this.samples(0) };
   }
 
   private samples(size: number): Uint8Array | Uint16Array {
@@ -211,53 +233,85 @@ export class RestoredPhoto {
   }
 
   /**
-   * Stores restored RGB rows [y0, y0 + n) of the output given as floats in [0, 1] (n x output width x 3).
-   * For a photo on disk the rows become a strip file (the input alpha they need is read for those rows only).
+   * Stores restored RGB pixels of the output rectangle at (x0, y0), w x h, given as floats in [0, 1]. For a
+   * photo on disk they go into the strip being filled (the rows of one band across the width), which
+   * rowsDone writes to a file.
    */
-  async setRows(y0: number, rows: Float32Array): Promise<void> {
+  async setRegion(x0: number, y0: number, w: number, h: number, pixels: Float32Array): Promise<void> {
     const { disk } = this.photo;
+    const flatten = this.photo.alpha && !this.keepAlpha;
     if (!disk) {
-      this.fill(this.colour!, y0 * this.width, y0, rows, this.photo.pixels, 0);
+      this.fill(this.colour!, this.width, 0, { x0, y0, w, h, pixels }, flatten ? { pixels: this.photo.pixels, x0: 0, y0: 0, width: this.photo.width } : null);
       return;
     }
-    const n = rows.length / (this.width * 3);
-    const strip = this.samples(n * this.width * this.colourChannels);
-    let alpha = this.photo.pixels;
-    let alphaRow0 = 0;
-    if (this.photo.alpha && !this.keepAlpha) {
-      alphaRow0 = Math.floor(y0 / this.scale);
-      alpha = await disk.rows(alphaRow0, Math.floor((y0 + n - 1) / this.scale) + 1);
+    // The pending rows grow to cover each new band's rows (what is left of the last band, below its last
+    // whole strip, is kept at the top).
+    const pending = this.pending;
+    if (y0 < pending.top) throw new Error(`rows from ${y0} were given after rows up to ${pending.top - 1} were written`);
+    if (y0 + h > pending.top + pending.rows) {
+      const grown = this.samples((y0 + h - pending.top) * this.width * this.colourChannels);
+      grown.set(pending.samples);
+      this.pending = { top: pending.top, rows: y0 + h - pending.top, samples: grown };
     }
-    this.fill(strip, 0, y0, rows, alpha, alphaRow0);
-    this.strips.push({ path: await disk.writeStrip(strip, this.width, n, this.colourChannels), top: y0 });
+    let alpha: AlphaSource | null = null;
+    if (flatten) {
+      // The input pixels under this output rectangle (an upscaler's output covers fewer input pixels).
+      const ix0 = Math.floor(x0 / this.scale);
+      const iy0 = Math.floor(y0 / this.scale);
+      const iw = Math.floor((x0 + w - 1) / this.scale) + 1 - ix0;
+      const ih = Math.floor((y0 + h - 1) / this.scale) + 1 - iy0;
+      alpha = { pixels: await disk.region(ix0, iy0, iw, ih), x0: ix0, y0: iy0, width: iw };
+    }
+    this.fill(this.pending.samples, this.width, this.pending.top, { x0, y0, w, h, pixels }, alpha);
   }
 
   /**
-   * Quantises output rows starting at y0 into `out` from pixel `base` on; `inputPixels` holds the input's rows
-   * from `inputRow0` on (their alpha flattens the colour when the format has no alpha).
+   * Every output row above `y` has been given: a photo on disk writes the whole strips among them as files
+   * (all strips are disk.stripRows high but the last, so encoding can join them as a grid of one column).
    */
-  private fill(out: Uint8Array | Uint16Array, base: number, y0: number, rows: Float32Array, inputPixels: Photo['pixels'], inputRow0: number): void {
-    const { channels, maxValue } = this.photo;
-    const { width, scale } = this;
-    const n = rows.length / (width * 3);
-    const flatten = this.photo.alpha && !this.keepAlpha;
-    const max = this.max;
-    if (!flatten && this.colourChannels === 3) {
-      // The common case (RGB out, nothing to composite): one flat pass, the layout is the same.
-      const first = base * 3;
-      for (let i = 0; i < rows.length; i++) out[first + i] = quantize(rows[i]!, max);
-      return;
+  async rowsDone(y: number): Promise<void> {
+    const { disk } = this.photo;
+    if (!disk) return;
+    const perStrip = this.width * this.colourChannels;
+    let { top, rows, samples } = this.pending;
+    while (y - top >= disk.stripRows || (y === this.height && y > top)) {
+      const n = Math.min(disk.stripRows, y - top);
+      this.strips.push({ path: await disk.writeStrip(samples.subarray(0, n * perStrip), this.width, n, this.colourChannels), top });
+      samples = samples.slice(n * perStrip);
+      top += n;
+      rows -= n;
     }
-    for (let y = 0; y < n; y++) {
-      for (let x = 0; x < width; x++) {
-        const p = base + y * width + x;
-        const src = (y * width + x) * 3;
-        let r = rows[src]!;
-        let g = rows[src + 1]!;
-        let b = rows[src + 2]!;
-        if (flatten) {
-          const inputPixel = (Math.floor((y0 + y) / scale) - inputRow0) * this.photo.width + Math.floor(x / scale);
-          const a = inputPixels[inputPixel * channels + 3]! / maxValue;
+    this.pending = { top, rows, samples };
+  }
+
+  /**
+   * Quantises a rectangle of output floats into `out`, a buffer `outWidth` pixels wide whose first row is
+   * output row `outTop`; `alpha` (the input's pixels under it, when the format has no alpha) flattens the
+   * colour over white.
+   */
+  private fill(out: Uint8Array | Uint16Array, outWidth: number, outTop: number, region: OutputRegion, alpha: AlphaSource | null): void {
+    const { channels, maxValue } = this.photo;
+    const { scale } = this;
+    const { x0, y0, w, h, pixels } = region;
+    const max = this.max;
+    for (let y = 0; y < h; y++) {
+      const rowBase = (y0 + y - outTop) * outWidth + x0;
+      if (!alpha && this.colourChannels === 3) {
+        // The common case (RGB out, nothing to composite): the row is laid out as the floats are.
+        const first = rowBase * 3;
+        const src = y * w * 3;
+        for (let i = 0; i < w * 3; i++) out[first + i] = quantize(pixels[src + i]!, max);
+        continue;
+      }
+      for (let x = 0; x < w; x++) {
+        const p = rowBase + x;
+        const src = (y * w + x) * 3;
+        let r = pixels[src]!;
+        let g = pixels[src + 1]!;
+        let b = pixels[src + 2]!;
+        if (alpha) {
+          const inputPixel = (Math.floor((y0 + y) / scale) - alpha.y0) * alpha.width + Math.floor((x0 + x) / scale) - alpha.x0;
+          const a = alpha.pixels[inputPixel * channels + 3]! / maxValue;
           r = r * a + 1 - a;
           g = g * a + 1 - a;
           b = b * a + 1 - a;
@@ -294,9 +348,11 @@ export class RestoredPhoto {
     // Our own pixels, not a file: sharp's decompression-bomb limit (268 MP) must not stop a 4x of a 20 MP photo.
     // A Uint16Array makes sharp read 16-bit raw samples (its typings only list Buffer). Strips are opaque, so
     // 'over' puts each one's pixels in place ('source' would clear what lies outside the strip).
+    // A photo on disk: its strips joined into one scratch file first (composited one by one, each strip cost
+    // libvips ~25 MB at 16000 pixels wide: 400 MB for a 16000x16000 photo's; joined, ~90 MB in all).
     const overlays: OverlayOptions[] = this.colour
       ? [{ input: this.colour as unknown as Buffer, raw, blend: 'source', limitInputPixels: false }]
-      : this.strips.map((s) => ({ input: s.path, top: s.top, left: 0, blend: 'over', limitInputPixels: false }));
+      : [{ input: await photo.disk!.joinStrips(this.strips.map((s) => s.path), this.width, this.height), top: 0, left: 0, blend: 'over', limitInputPixels: false }];
     image = image.pipelineColourspace(space).composite(overlays).removeAlpha().toColourspace(space);
     image = keepMetadata(image, photo);
     if (!this.keepAlpha) return encodeAs(image, this.format, quality, Boolean(photo.disk));

@@ -8,25 +8,36 @@ export interface PixelSource {
   pixels: Uint8Array | Uint16Array | Uint8ClampedArray;
   /** 255 or 65535. */
   maxValue: number;
-  /** A photo too large to hold (large-photo.ts): `pixels` is empty and rows are read from here. */
+  /** A photo too large to hold (large-photo.ts): `pixels` is empty and tiles are read from here. */
   disk?: RowStore;
 }
 
-/** Pixels kept on disk, read a band of rows at a time. */
+/** Pixels kept on disk, read a tile at a time. */
 export interface RowStore {
-  /** Rows [y0, y1) as interleaved samples of all channels. */
-  rows(y0: number, y1: number): Promise<Uint8Array | Uint16Array>;
+  /** The rectangle [x0, x0 + w) x [y0, y0 + h), inside the photo, as interleaved samples of all channels. */
+  region(x0: number, y0: number, w: number, h: number): Promise<Uint8Array | Uint16Array>;
   /** Every k-th pixel in each direction, at most `maxPixels`: an in-memory source for statistics. */
   sample(maxPixels: number): Promise<PixelSource>;
 }
 
-/** Rows [y0, y1) of a source as a source of their own (a view for pixels in memory, a read for pixels on disk). */
-export async function rowsOf(source: PixelSource, y0: number, y1: number): Promise<PixelSource> {
+/**
+ * The part of [x0, x0 + w) x [y0, y0 + h) inside the source, as a source of its own (at least one pixel: a
+ * copy for pixels in memory, a read for pixels on disk).
+ */
+export async function regionOf(source: PixelSource, x0: number, y0: number, w: number, h: number): Promise<PixelSource> {
+  const left = Math.min(x0, source.width - 1);
   const top = Math.min(y0, source.height - 1);
-  const end = Math.max(top + 1, Math.min(y1, source.height));
-  const { width, channels, maxValue } = source;
-  const pixels = source.disk ? await source.disk.rows(top, end) : source.pixels.subarray(top * width * channels, end * width * channels);
-  return { width, height: end - top, channels, maxValue, pixels };
+  const width = Math.max(1, Math.min(x0 + w, source.width) - left);
+  const height = Math.max(1, Math.min(y0 + h, source.height) - top);
+  const { channels, maxValue } = source;
+  if (source.disk) return { width, height, channels, maxValue, pixels: await source.disk.region(left, top, width, height) };
+  if (left === 0 && width === source.width) return { width, height, channels, maxValue, pixels: source.pixels.subarray(top * width * channels, (top + height) * width * channels) };
+  const pixels = new (source.pixels.constructor as Uint8ArrayConstructor | Uint16ArrayConstructor)(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    const from = ((top + y) * source.width + left) * channels;
+    pixels.set(source.pixels.subarray(from, from + width * channels), y * width * channels);
+  }
+  return { width, height, channels, maxValue, pixels };
 }
 
 /** At most this many pixels of the photo decide its tone correction (statistics need no more). */

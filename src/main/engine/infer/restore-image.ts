@@ -1,18 +1,21 @@
-// Restoring one image of any size with bounded memory. The image is processed one row of tiles at a time:
-// each band (a tile row's full width) goes through restoreTiled, bands are cross-faded with the same weights
-// restoreTiled uses between tile rows, and finished rows are handed to a sink as soon as no later band can
-// touch them. So the result equals restoreTiled on the whole image, while the floats alive at once are one
-// band (input and output) instead of the whole image, and tensors are one tile.
-// An upscaler's output (model.scale x the input) is stitched and handed over in output rows; bands are
-// planned in input rows and cross-faded in output rows (tiles.ts's axisWeight at that scale).
+// Restoring one image of any size with memory bounded by the tile, not the photo. Tiles are visited row by
+// row (a row of tiles is a band), each tile's output is weighted with tiles.ts's cross-fade and added into a
+// tile-sized window, and a piece of the output is handed to the sink as soon as no later tile can touch it:
+// the columns left of the next tile's start, the rows above the next band's start. What is not final yet is
+// carried: the window's right edge to the next tile, the band's bottom edge (the overlap rows, across the
+// width) to the next band. So the result equals restoreTiled on the whole image up to float rounding, while
+// the floats alive at once are a few tiles plus the overlap rows, and tensors are one tile; the input is read
+// one tile at a time (for a photo on disk, from the disk).
+// An upscaler's output (model.scale x the input) is stitched in output pixels: tiles and bands are planned
+// in input pixels and cross-faded in output pixels (tiles.ts's axisWeight at that scale).
 import { throwIfAborted } from '#shared/rpc/errors';
-import { axisWeight, featherFor, planAxis, restoreTiled } from './tiles';
+import { axisWeight, featherFor, planAxis, runRegion } from './tiles';
 import type { RestoreModel } from './model';
 import { fitBand, isOutOfMemory, planTiles, smallerTile, type TilePlan } from './memory';
 import { RestoredPhoto, type OutputFormat, type Photo } from './photo';
 import { type AutoToneOptions, applyTone, planTone } from './tone';
 import { REPAIR_MAX_MEGAPIXELS, repairDamage, type RepairStage } from './repair';
-import { rowsOf, sampleForStatistics, statisticsSample, type PixelSource } from './pixel-source';
+import { regionOf, sampleForStatistics, statisticsSample, type PixelSource } from './pixel-source';
 
 export { sampleForStatistics, type PixelSource };
 
@@ -24,20 +27,37 @@ export interface RestoreRowsOptions extends TilePlan {
   onProgress?: (fraction: number) => void;
 }
 
-/** Receives finished output rows [y0, y0 + n): n x (width · scale) x 3 floats (nominally in [0, 1]); awaited. */
-export type RowSink = (y0: number, rows: Float32Array) => void | Promise<void>;
+/** Where restored pixels go, in output pixels (the input's times the model's scale). */
+export interface RegionSink {
+  /** Final output pixels of the rectangle at (x0, y0), w x h: h rows of w x 3 floats (nominally in [0, 1]); awaited. */
+  region(x0: number, y0: number, w: number, h: number, pixels: Float32Array): void | Promise<void>;
+  /** Every output row above `y` is final (all its regions were given): a sink that writes strips may write them. */
+  rowsDone?(y: number): void | Promise<void>;
+}
 
-function bandToFloat(source: PixelSource, y0: number, y1: number, padWidth: number): Float32Array {
-  const { width, channels, pixels, maxValue } = source;
-  const outWidth = Math.max(width, padWidth);
-  const out = new Float32Array((y1 - y0) * outWidth * 3);
-  const scale = 1 / maxValue;
-  for (let y = y0; y < y1; y++) {
-    const sy = Math.min(y, source.height - 1);
-    for (let x = 0; x < outWidth; x++) {
-      const sx = Math.min(x, width - 1);
-      const src = (sy * width + sx) * channels;
-      const dst = ((y - y0) * outWidth + x) * 3;
+/** A sink that gathers whole output rows: for callers that want the restored image as one array. */
+export function wholeImageSink(outWidth: number, out: Float32Array): RegionSink {
+  return {
+    region(x0, y0, w, h, pixels) {
+      for (let y = 0; y < h; y++) out.set(pixels.subarray(y * w * 3, (y + 1) * w * 3), ((y0 + y) * outWidth + x0) * 3);
+    },
+  };
+}
+
+/**
+ * An input tile [x0, x0 + w) x [y0, y0 + h) as floats in [0, 1]. Coordinates past the photo's edge repeat
+ * its last column or row: only tiny photos, padded to the model's multiple, reach there.
+ */
+async function tileFloats(source: PixelSource, x0: number, y0: number, w: number, h: number): Promise<Float32Array> {
+  const inside = await regionOf(source, x0, y0, w, h);
+  const { width: iw, height: ih, channels, pixels } = inside;
+  const scale = 1 / source.maxValue;
+  const out = new Float32Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    const row = Math.min(y, ih - 1) * iw;
+    for (let x = 0; x < w; x++) {
+      const src = (row + Math.min(x, iw - 1)) * channels;
+      const dst = (y * w + x) * 3;
       out[dst] = pixels[src]! * scale;
       out[dst + 1] = pixels[src + 1]! * scale;
       out[dst + 2] = pixels[src + 2]! * scale;
@@ -46,74 +66,109 @@ function bandToFloat(source: PixelSource, y0: number, y1: number, padWidth: numb
   return out;
 }
 
+/** Output rows [y0, y0 + rows) of a full-width float buffer: what is carried from one band to the next. */
+interface RowCarry {
+  y0: number;
+  rows: number;
+  data: Float32Array;
+}
+
 /**
- * Restores `source` band by band into `sink`. The output is restoreTiled(model, wholeImage) up to float
+ * Restores `source` tile by tile into `sink`. The output is restoreTiled(model, wholeImage) up to float
  * rounding. Images smaller than the model's multiple are edge-extended first (mirror padding needs room).
  */
-export async function restoreRows(model: RestoreModel, source: PixelSource, options: RestoreRowsOptions, sink: RowSink): Promise<void> {
-  const { width } = source;
+export async function restoreRows(model: RestoreModel, source: PixelSource, options: RestoreRowsOptions, sink: RegionSink): Promise<void> {
   // CPU backends resolve tile results as microtasks: without a real turn of the event loop between tiles,
   // Ctrl+C, cancel and pause messages would only be seen after the whole image.
   const beforeTile = async (): Promise<void> => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     await options.beforeTile?.();
   };
-  const multiple = model.multiple;
+  const { multiple } = model;
   const scale = model.scale ?? 1;
   // Tiny images: compute on an edge-extended copy at least `multiple` in each direction, then crop.
   const height = Math.max(source.height, multiple);
-  const paddedWidth = Math.max(width, multiple);
+  const width = Math.max(source.width, multiple);
   const rows = planAxis(height, options.tile, options.overlap, multiple);
+  const cols = planAxis(width, options.tile, options.overlap, multiple);
   const featherY = featherFor(rows, options.overlap);
-  // From here on rows and widths are output pixels (input pixels x scale).
-  const rowFloats = paddedWidth * scale * 3;
-  let carry: Float32Array | null = null; // accumulated output of rows [carryStart, previous band's end)
-  let carryStart = 0;
+  const featherX = featherFor(cols, options.overlap);
+  // From here on, coordinates are output pixels (input pixels x scale).
+  const outWidth = width * scale;
+  const realWidth = source.width * scale;
+  const realHeight = source.height * scale;
+  const wx = cols.map((col) => Float32Array.from({ length: (col.end - col.start) * scale }, (_, i) => axisWeight(col, col.start * scale + i, width, featherX, scale)));
+  let carry: RowCarry = { y0: 0, rows: 0, data: new Float32Array(0) };
   for (let i = 0; i < rows.length; i++) {
-    throwIfAborted(options.signal);
     const row = rows[i]!;
-    // The band's rows alone (read from disk for a large photo); rows past the image's end repeat its last
-    // row (bandToFloat clamps), which only tiny images, padded to the model's multiple, have.
-    const top = Math.min(row.start, source.height - 1);
-    const rowsIn = await rowsOf(source, top, row.end);
-    const band = { width: paddedWidth, height: row.end - row.start, data: bandToFloat(rowsIn, row.start - top, row.end - top, paddedWidth) };
-    const restored = await restoreTiled(model.run, band, {
-      tile: options.tile,
-      overlap: options.overlap,
-      multiple,
-      scale,
-      signal: options.signal,
-      beforeTile,
-      onProgress: (f) => options.onProgress?.((i + f) / rows.length),
-    });
-    const start = row.start * scale;
-    const h = (row.end - row.start) * scale;
-    // Accumulator for rows [start, start + h): the previous band's carried rows, plus this band weighted.
-    const acc = new Float32Array(h * rowFloats);
-    if (carry) acc.set(carry.subarray((start - carryStart) * rowFloats), 0);
-    for (let y = 0; y < h; y++) {
-      const w = axisWeight(row, start + y, height, featherY, scale);
-      if (w === 0) continue;
-      const off = y * rowFloats;
-      // Weight 1: the previous band's weight is 0 on this row, so nothing was carried into it.
-      if (w === 1) acc.set(restored.data.subarray(off, off + rowFloats), off);
-      else for (let k = 0; k < rowFloats; k++) acc[off + k]! += w * restored.data[off + k]!;
-    }
-    // Rows before the next band's start are final.
+    const y0 = row.start * scale;
+    const bandHeight = (row.end - row.start) * scale;
+    const wy = Float32Array.from({ length: bandHeight }, (_, y) => axisWeight(row, y0 + y, height, featherY, scale));
+    // Rows from the next band's start on get more from it: they are carried, the rows above are final.
     const finalEnd = (i + 1 < rows.length ? rows[i + 1]!.start : height) * scale;
-    const finalCount = Math.min(finalEnd, source.height * scale) - start;
-    if (finalCount > 0) await sink(start, cropWidth(acc.subarray(0, finalCount * rowFloats), paddedWidth * scale, width * scale));
-    carry = acc.subarray((finalEnd - start) * rowFloats);
-    carryStart = finalEnd;
+    const next: RowCarry = { y0: finalEnd, rows: y0 + bandHeight - finalEnd, data: new Float32Array((y0 + bandHeight - finalEnd) * outWidth * 3) };
+    let left: { x0: number; columns: number; data: Float32Array } | null = null; // the previous tile's unfinished columns
+    for (let j = 0; j < cols.length; j++) {
+      await beforeTile();
+      throwIfAborted(options.signal);
+      const col = cols[j]!;
+      const x0 = col.start * scale;
+      const tileWidth = (col.end - col.start) * scale;
+      const input = await tileFloats(source, col.start, row.start, col.end - col.start, row.end - row.start);
+      const output = await runRegion(model.run, input, col.end - col.start, row.end - row.start, multiple, scale);
+      // The window: this tile's output weighted (in place), plus what the tile on its left left unfinished.
+      const window = output;
+      const weightX = wx[j]!;
+      for (let y = 0; y < bandHeight; y++) {
+        const weightY = wy[y]!;
+        const base = y * tileWidth * 3;
+        for (let x = 0; x < tileWidth; x++) {
+          const weight = weightY * weightX[x]!;
+          if (weight === 1) continue;
+          const p = base + x * 3;
+          window[p] = weight * window[p]!;
+          window[p + 1] = weight * window[p + 1]!;
+          window[p + 2] = weight * window[p + 2]!;
+        }
+      }
+      if (left) {
+        for (let y = 0; y < bandHeight; y++) {
+          const from = y * left.columns * 3;
+          const to = y * tileWidth * 3;
+          for (let k = 0; k < left.columns * 3; k++) window[to + k]! += left.data[from + k]!;
+        }
+      }
+      // Columns before the next tile's start are done in this band.
+      const doneEnd = (j + 1 < cols.length ? cols[j + 1]!.start : width) * scale;
+      const doneColumns = doneEnd - x0;
+      const keptColumns = Math.min(doneEnd, realWidth) - x0; // what the sink gets (tiny images are cropped)
+      const finalRows = Math.min(finalEnd, realHeight) - y0;
+      const final = finalRows > 0 && keptColumns > 0 ? new Float32Array(finalRows * keptColumns * 3) : null;
+      for (let y = 0; y < bandHeight; y++) {
+        const outY = y0 + y;
+        const fromCarry = outY - carry.y0 < carry.rows ? ((outY - carry.y0) * outWidth + x0) * 3 : -1;
+        const src = y * tileWidth * 3;
+        let target: Float32Array;
+        let dst: number;
+        let columns: number;
+        if (outY < finalEnd) {
+          if (!final || y >= finalRows) continue; // rows below a tiny image's end
+          [target, dst, columns] = [final, y * keptColumns * 3, keptColumns];
+        } else {
+          [target, dst, columns] = [next.data, ((outY - finalEnd) * outWidth + x0) * 3, doneColumns];
+        }
+        if (fromCarry < 0) target.set(window.subarray(src, src + columns * 3), dst);
+        else for (let k = 0; k < columns * 3; k++) target[dst + k] = window[src + k]! + carry.data[fromCarry + k]!;
+      }
+      if (final) await sink.region(x0, y0, keptColumns, finalRows, final);
+      const leftColumns = tileWidth - doneColumns;
+      left = { x0: doneEnd, columns: leftColumns, data: new Float32Array(bandHeight * leftColumns * 3) };
+      for (let y = 0; y < bandHeight; y++) left.data.set(window.subarray((y * tileWidth + doneColumns) * 3, (y + 1) * tileWidth * 3), y * leftColumns * 3);
+      options.onProgress?.((i + (j + 1) / cols.length) / rows.length);
+    }
+    if (finalEnd > y0 && y0 < realHeight) await sink.rowsDone?.(Math.min(finalEnd, realHeight));
+    carry = next;
   }
-}
-
-function cropWidth(rows: Float32Array, from: number, to: number): Float32Array {
-  if (from === to) return rows;
-  const n = rows.length / (from * 3);
-  const out = new Float32Array(n * to * 3);
-  for (let y = 0; y < n; y++) out.set(rows.subarray(y * from * 3, y * from * 3 + to * 3), y * to * 3);
-  return out;
 }
 
 export interface RestorePhotoOptions {
@@ -150,7 +205,6 @@ export interface RestorePhotoResult {
  * again with tiles half the size, down to MIN_TILE; below that the error is thrown (code OUT_OF_MEMORY).
  */
 export async function restorePhoto(model: RestoreModel, photo: Photo, format: OutputFormat, options: RestorePhotoOptions = {}): Promise<RestorePhotoResult> {
-  const restored = new RestoredPhoto(photo, format, model.scale ?? 1);
   const tone = options.tone ? planTone(await statisticsSample(photo), options.tone) : null;
   // With repair on, the detector's tiles are the first quarter of the photo's progress.
   const repairShare = options.repair ? 0.25 : 0;
@@ -176,12 +230,17 @@ export async function restorePhoto(model: RestoreModel, photo: Photo, format: Ou
   let plan = fitBand(planTiles(model, options.tile), model, photo.width);
   let retries = 0;
   for (;;) {
+    // A new one for every attempt: a photo on disk's strips of an attempt that ran out of memory are left behind.
+    const restored = new RestoredPhoto(photo, format, model.scale ?? 1);
     try {
       await restoreRows(
         model,
         source,
         { ...plan, signal: options.signal, beforeTile: options.beforeTile, onProgress },
-        (y0, rows) => restored.setRows(y0, tone ? applyTone(tone, rows, rows) : rows),
+        {
+          region: (x0, y0, w, h, pixels) => restored.setRegion(x0, y0, w, h, tone ? applyTone(tone, pixels, pixels) : pixels),
+          rowsDone: (y) => restored.rowsDone(y),
+        },
       );
       return { restored, tile: plan.tile, retries, ...(repair ? { repair } : {}) };
     } catch (error) {

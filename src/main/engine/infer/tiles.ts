@@ -110,7 +110,7 @@ function copyRegion(image: RgbImage, x0: number, y0: number, w: number, h: numbe
  * Runs the model on one region, mirror-padded up to `multiple`, and returns the region's output pixels
  * (h·scale x w·scale). An output of another size is an error: stitching it would misplace every pixel.
  */
-async function runRegion(model: TileModel, pixels: Float32Array, w: number, h: number, multiple: number, scale: number): Promise<Float32Array> {
+export async function runRegion(model: TileModel, pixels: Float32Array, w: number, h: number, multiple: number, scale: number): Promise<Float32Array> {
   const padH = (multiple - (h % multiple)) % multiple;
   const padW = (multiple - (w % multiple)) % multiple;
   const output = tf.tidy(() => {
