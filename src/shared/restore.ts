@@ -12,13 +12,19 @@ export const QualitySchema = z.number().int().min(1).max(100);
 export const RESTORE_TILE = { min: 64, max: 8192 } as const;
 export const RestoreTileSchema = z.number().int().min(RESTORE_TILE.min).max(RESTORE_TILE.max);
 
+/**
+ * The model id that runs no network: only the repair and tone stages touch the photo (studio restore
+ * --stages without "model"). Every other id names a model.
+ */
+export const NO_MODEL = 'none';
+
 export const RestoreParamsSchema = z
   .object({
     /** A photo or a folder of photos. */
     input: z.string().min(1),
     /** Output folder; default `<input folder>-restored` beside it. */
     out: z.string().min(1).optional(),
-    /** Model id in the models folder, or a model folder; default the bundled old-photo model. */
+    /** Model id in the models folder, or a model folder, or NO_MODEL; default the bundled old-photo model. */
     model: z.string().min(1).optional(),
     recursive: z.boolean().default(false),
     format: OutputFormatSchema.default('keep'),

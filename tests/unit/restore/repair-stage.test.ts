@@ -35,6 +35,29 @@ function photos(): { clean: Uint8Array; scratched: Uint8Array; onScratch: (x: nu
   return { clean, scratched, onScratch };
 }
 
+/**
+ * How a result did on photos(): its mean error against the clean photo on the scratch (0-255), and how many
+ * samples more than 4 pixels from the scratch differ from `reference`.
+ */
+function repairScores(result: Uint8Array, reference: Uint8Array): { scratchError: number; farChanged: number } {
+  const { clean, onScratch } = photos();
+  let error = 0;
+  let count = 0;
+  let farChanged = 0;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const p = (y * W + x) * 3;
+      for (let c = 0; c < 3; c++) {
+        if (onScratch(x, y)) {
+          error += Math.abs(result[p + c]! - clean[p + c]!);
+          count++;
+        } else if (Math.abs(x - 20 - y) > 4 && result[p + c] !== reference[p + c]) farChanged++;
+      }
+    }
+  }
+  return { scratchError: error / count, farChanged };
+}
+
 async function writePng(path: string, pixels: Uint8Array): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
   await writeFile(path, await sharp(pixels, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer());
@@ -60,7 +83,7 @@ after(async () => {
 });
 
 test('repair fills the scratch from around it, keeps every other pixel, and keeps the mask it filled', async () => {
-  const { clean, scratched, onScratch } = photos();
+  const { scratched } = photos();
   const input = join(dir, 'scratched');
   await writePng(join(input, 'print.png'), scratched);
   const tensors = tf.memory().numTensors;
@@ -75,25 +98,9 @@ test('repair fills the scratch from around it, keeps every other pixel, and keep
   assert.ok(outcome.notes.some((n) => /damage filled on \d+\.\d+% of the pixels/.test(n)), outcome.notes.join('; '));
   const before = await readPixels(join(dir, 'plain', 'print.png'));
   const after = await readPixels(join(dir, 'repaired', 'print.png'));
-  let scratchErrBefore = 0;
-  let scratchErrAfter = 0;
-  let scratchCount = 0;
-  let farChanged = 0;
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const p = (y * W + x) * 3;
-      const distance = Math.abs(x - 20 - y);
-      for (let c = 0; c < 3; c++) {
-        if (onScratch(x, y)) {
-          scratchErrBefore += Math.abs(before[p + c]! - clean[p + c]!);
-          scratchErrAfter += Math.abs(after[p + c]! - clean[p + c]!);
-          scratchCount++;
-        } else if (distance > 4 && after[p + c] !== before[p + c]) farChanged++;
-      }
-    }
-  }
-  assert.ok(scratchErrBefore / scratchCount > 100, 'without repair the scratch stays');
-  assert.ok(scratchErrAfter / scratchCount < 6, `with repair the scratch is filled close to the photo (mean error ${(scratchErrAfter / scratchCount).toFixed(1)} of 255)`);
+  assert.ok(repairScores(before, before).scratchError > 100, 'without repair the scratch stays');
+  const { scratchError, farChanged } = repairScores(after, before);
+  assert.ok(scratchError < 6, `with repair the scratch is filled close to the photo (mean error ${scratchError.toFixed(1)} of 255)`);
   assert.equal(farChanged, 0, 'pixels away from the damage are the model’s output, unchanged');
   // The mask: red where pixels were replaced, transparent elsewhere, the input's size.
   assert.equal(outcome.mask, join(MASKS_DIR, 'print.png.png'));
@@ -158,4 +165,18 @@ test('studio restore --repair fills damage through the engine; a strength out of
   assert.equal(run.status, 0, run.stderr);
   assert.equal(lastJson<{ done: number }>(run.stdout).done, 1);
   assert.match(run.stderr, /damage filled on/);
+});
+
+test('studio restore --stages repair fills the damage and runs no model: every other pixel is the input’s', async () => {
+  const { scratched } = photos();
+  const run = studio(['restore', join(dir, 'scratched'), '--out', join(dir, 'stages-out'), '--stages', 'repair', '--strength', '0.5', '--repair-model', join(dir, 'models', 'bright'), '--json']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(lastJson<{ done: number }>(run.stdout).done, 1);
+  assert.match(run.stderr, /No model \(repair and tone only\)/);
+  const { scratchError, farChanged } = repairScores(await readPixels(join(dir, 'stages-out', 'print.png')), scratched);
+  assert.ok(scratchError < 6, `the scratch is filled (mean error ${scratchError.toFixed(1)} of 255)`);
+  assert.equal(farChanged, 0, 'no network touched the rest of the photo');
+  const conflict = studio(['restore', join(dir, 'scratched'), '--stages', 'repair', '--tone', '0.4']);
+  assert.equal(conflict.status, 2, conflict.stderr);
+  assert.match(conflict.stderr, /--tone is given but --stages leaves the tone stage out/);
 });

@@ -2,9 +2,10 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
 import { StudioError } from '#shared/rpc/errors';
-import { OutputFormatSchema, RESTORE_TILE, RestoreParamsSchema, type RestoreEvent } from '#shared/restore';
+import { NO_MODEL, OutputFormatSchema, RESTORE_TILE, RestoreParamsSchema, type RestoreEvent } from '#shared/restore';
 import { modelRef, withEngine } from '../engine';
 import { numberFlag, parseFlags } from '../flags';
+import { resolveStages } from '../stages';
 import { formatDuration, plural } from '../format';
 
 type FileEvent = Extract<RestoreEvent, { type: 'file' }>;
@@ -40,6 +41,11 @@ Options:
   --tone <0..1>      after the model, bring back faded tones and remove a yellowed cast at this strength
                      (off by default; monochrome and sepia photos stay so; a photo that is not faded is
                      left as it is)
+  --stages <list>    the stages to run, comma-separated: repair, model, tone (they run in that order; without
+                     --stages: the model, with repair and tone when --repair or --tone is given). Leave out
+                     "model" to only repair or only correct the tone: no network touches the photo
+  --strength <0..1>  the strength of the repair and tone stages named in --stages without --repair or
+                     --tone of their own (default 0.5)
   --backend <name>   auto, tensorflow, wasm or cpu
   --json             print only a final JSON summary line on stdout:
                      {"done","skipped","failed":[{"file","reason"}],"out","megapixelsPerSecond"}
@@ -64,24 +70,27 @@ error), 130 when cancelled.`,
         repair: { type: 'string' },
         'best-quality': { type: 'boolean', default: false },
         'repair-model': { type: 'string' },
+        stages: { type: 'string' },
+        strength: { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
     });
     if (positionals.length !== 1) throw new StudioError('BAD_INPUT', 'Give exactly one input: a photo or a folder of photos.');
+    const stages = resolveStages({ ...values, bestQuality: values['best-quality'] });
     const parse = (modelsDir: string): ReturnType<typeof RestoreParamsSchema.parse> =>
       parseFlags(RestoreParamsSchema, {
         input: positionals[0],
         out: values.out,
-        model: values.model === undefined ? undefined : modelRef(values.model),
+        model: stages.model === undefined || stages.model === NO_MODEL ? stages.model : modelRef(stages.model),
         recursive: values.recursive,
         format: values.format,
         quality: numberFlag(values.quality),
         tile: numberFlag(values.tile),
         retryFailed: values['retry-failed'],
         // 0 is "off", as before; the schema takes 0..1.
-        tone: numberFlag(values.tone) || undefined,
-        repair: numberFlag(values.repair) || undefined,
+        tone: numberFlag(stages.tone) || undefined,
+        repair: numberFlag(stages.repair) || undefined,
         ensemble: values['best-quality'],
         repairModel: values['repair-model'] === undefined ? undefined : modelRef(values['repair-model']),
         modelsDir,

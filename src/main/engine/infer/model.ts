@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StudioError } from '#shared/rpc/errors';
+import { NO_MODEL } from '#shared/restore';
 import type { ModelCard } from '#shared/model-card';
 import { CARD_JSON, isModelFolder, loadModelFiles, loadPackageDir, locateModel, lookupRoots, modelIds, MODEL_JSON, readCard, type ModelLookup } from '../package/index';
 import type { TileModel } from './tiles';
@@ -363,7 +364,25 @@ function measureScale(model: tfl.LayersModel, name: string, channels: number, fi
 
 /** Finds and loads the restoration model for a --model value (default: the bundled old-photo model). */
 export async function loadRestoreModel(spec?: string, lookup: ModelLookup = {}): Promise<RestoreModel> {
+  if (spec === NO_MODEL) return passThroughModel();
   return loadImageModel(await resolveModelDir(spec, 'restore', lookup), false);
+}
+
+/** NO_MODEL: the photo as it is (a copy, so callers may dispose input and output apart), for repair or tone alone. */
+export function passThroughModel(): RestoreModel {
+  return {
+    id: NO_MODEL,
+    name: 'No model (repair and tone only)',
+    fingerprint: NO_MODEL,
+    run: (input) => tf.clone(input),
+    scale: 1,
+    macsPerPixel: 0,
+    multiple: 1,
+    receptiveRadius: 0,
+    bytesPerPixel: 2 * 3 * 4,
+    fixedSize: null,
+    dispose: () => {},
+  };
 }
 
 /** Finds and loads a damage detector (a package whose task is "detect"; default the bundled one). */
