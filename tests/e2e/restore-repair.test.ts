@@ -2,7 +2,8 @@
 // Restore's repair stage in Chromium against browser mode: with no damage detector installed "Repair
 // scratches and dust" is disabled and says how to get one; with one (a stand-in that flags bright pixels),
 // a print with bright scratches is repaired, its result says how much damage was filled, the scratches are
-// gone from the output file, and Compare lays the damage mask over the photo exactly where the photo is drawn.
+// gone from the output file, and Compare lays the damage mask over the photo exactly where the photo is drawn;
+// with the model set to "None" only the repair touches the photo.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -195,6 +196,40 @@ test('Compare shows the damage found over the photo, aligned with it at fit and 
   // Off again: the photo alone.
   await page.getByTestId('compare-show-damage').uncheck();
   assert.equal(await page.getByTestId('mask-layer').count(), 0);
+});
+
+test('with no model only the repair runs, and with no stage at all there is nothing to start', async () => {
+  await page.getByTestId('nav-restore').click();
+  await page.getByTestId('restore-model').selectOption('none');
+  await page.getByTestId('restore-repair').uncheck();
+  await page.getByTestId('restore-nothing-to-do').waitFor();
+  assert.equal(await page.getByTestId('restore-start').isDisabled(), true, 'no model, no repair, no tone: nothing to do');
+  await page.screenshot({ path: join(SCREENSHOTS, 'restore-no-model.png') });
+  await page.getByTestId('restore-repair').check();
+  assert.equal(await page.getByTestId('restore-nothing-to-do').count(), 0);
+  await page.getByTestId('restore-start').click();
+  const out = join(`${photos}-restored-none`, 'print.png');
+  await page.waitForFunction(
+    () => /1 restored/.test(document.querySelector('[data-testid=restore-summary]')?.textContent ?? '') && document.querySelector('[data-testid=result-print\\.png]') !== null,
+    null,
+    { timeout: 120_000 },
+  );
+  // The print as it was, but for its scratches: no network touched it.
+  const [input, output] = await Promise.all([join(photos, 'print.png'), out].map((f) => sharp(f).removeAlpha().raw().toBuffer()));
+  let stillBright = 0;
+  let changedAway = 0;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const i = (y * W + x) * 3;
+      const offsets = [-3, -2, -1, 0, 1, 2, 3];
+      const near = offsets.some((dy) => offsets.some((dx) => onScratch(x + dx, y + dy)));
+      if (onScratch(x, y)) {
+        if ((output![i]! + output![i + 1]! + output![i + 2]!) / 3 > 210) stillBright++;
+      } else if (!near && (output![i] !== input![i] || output![i + 1] !== input![i + 1] || output![i + 2] !== input![i + 2])) changedAway++;
+    }
+  }
+  assert.equal(stillBright, 0, 'the scratches are filled');
+  assert.equal(changedAway, 0, 'every pixel away from them is the original’s');
 });
 
 test('no page errors', () => {

@@ -4,7 +4,7 @@ import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import type { FileEntry, Job } from '#shared/contract';
 import type { ModelListItem } from '#shared/model-library';
-import type { RestoreEvent } from '#shared/restore';
+import { NO_MODEL, type RestoreEvent } from '#shared/restore';
 import { api } from '../api';
 import { followJobInto } from '../api/follow-job';
 import { describeError } from '../composables/errors';
@@ -106,8 +106,8 @@ export const useRestoreStore = defineStore('restore', () => {
     models.value = usable.filter((m) => m.task === 'restore');
     detectors.value = usable.filter((m) => m.task === 'detect');
     modelsLoaded.value = true;
-    // The pickers show real models only: the default one chosen when it is there, else the first.
-    if (!models.value.some((m) => m.id === options.model)) {
+    // The pickers show real models only (and "none"): the default one chosen when it is there, else the first.
+    if (options.model !== NO_MODEL && !models.value.some((m) => m.id === options.model)) {
       options.model = models.value.find((m) => m.id === DEFAULT_RESTORE_MODEL)?.id ?? models.value[0]?.id ?? '';
     }
     if (!detectors.value.some((m) => m.id === options.repairModel)) {
@@ -159,7 +159,7 @@ export const useRestoreStore = defineStore('restore', () => {
       name: f.file,
       versions: [
         { label: 'Original', path: `${root}/${f.file}` },
-        { label: model?.name ?? modelId ?? 'Restored', path: f.output!, model: modelId ?? undefined, ...(f.mask ? { mask: f.mask } : {}) },
+        { label: model?.name ?? (modelId === NO_MODEL ? 'No model (repair and tone only)' : modelId) ?? 'Restored', path: f.output!, model: modelId ?? undefined, ...(f.mask ? { mask: f.mask } : {}) },
       ],
     }));
   }
