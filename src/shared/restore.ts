@@ -69,7 +69,7 @@ export const RestoreEventSchema = z.discriminatedUnion('type', [
     scale: z.number().int().positive().optional(),
     /** Seconds the batch should take (the model timed on this machine before the first file); null when unknown. */
     estimatedSeconds: z.number().nonnegative().nullable().optional(),
-    /** The most memory one photo of the batch should take while it is restored, in MB (said up front). */
+    /** The most memory the engine should hold while it restores a photo of the batch (itself included), in MB (said up front). */
     memoryMegabytes: z.number().nonnegative().optional(),
   }),
   z.object({

@@ -122,7 +122,7 @@ error), 130 when cancelled.`,
               `on ${backend}, tiles of ${e.tile} px → ${e.out}` +
               ((e.scale ?? 1) > 1 ? `, ${e.scale}× upscale` : '') +
               (e.estimatedSeconds != null ? `, about ${formatDuration(e.estimatedSeconds)}` : '') +
-              (e.memoryMegabytes ? `, memory up to ~${e.memoryMegabytes} MB per photo` : '') +
+              (e.memoryMegabytes ? `, memory up to ~${e.memoryMegabytes} MB` : '') +
               (e.skipped ? ` (${e.skipped} already done, skipped)` : ''),
           );
         } else if (e.type === 'progress') {
