@@ -97,8 +97,10 @@ test('the model picker lists each model once, grouped by what it restores, the d
   await picker.locator('optgroup').first().waitFor({ state: 'attached' });
   const groups = await picker.locator('optgroup').evaluateAll((gs) => gs.map((g) => (g as HTMLOptGroupElement).label));
   assert.deepEqual(groups, ['Old photos', 'Noise', 'JPEG artefacts']);
-  const options = await picker.locator('option').allTextContents();
+  const options = await picker.locator('optgroup option').allTextContents();
   assert.equal(options.length, 3, `one entry per model: ${options.join(' | ')}`);
+  // After the models, the choice of none (repair and tone alone).
+  assert.deepEqual(await picker.locator('option').last().allTextContents(), ['None: only repair and tone']);
   assert.ok(!options.some((o) => /bundled/i.test(o)));
   assert.equal(await picker.inputValue(), 'old-photo');
   assert.match(options[0]!, /Old photo.*default/);
