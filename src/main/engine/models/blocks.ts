@@ -61,6 +61,24 @@ export function batchNorm(x: Sym, name?: string): Sym {
   return asSym(tfl.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-3, name }).apply(x));
 }
 
+/**
+ * The hidden convolutions of a DnCNN-style stack, layers conv{first}..conv{last} (names kept: saved weights
+ * are matched by them): conv + activation, or conv without bias + batch norm + activation.
+ */
+export function hiddenConvs(x: Sym, layers: { first: number; last: number; filters: number; kernelSize: number; activation: string; batchNorm: boolean }): Sym {
+  const { filters, kernelSize } = layers;
+  for (let i = layers.first; i <= layers.last; i++) {
+    if (layers.batchNorm) {
+      x = conv(x, filters, kernelSize, { useBias: false, name: `conv${i}` });
+      x = batchNorm(x, `bn${i}`);
+      x = activation(x, layers.activation, `act${i}`);
+    } else {
+      x = conv(x, filters, kernelSize, { activation: layers.activation, name: `conv${i}` });
+    }
+  }
+  return x;
+}
+
 export function imageInput(channels: number, height: number | null, width: number | null, name = 'input'): Sym {
   return tfl.input({ shape: [height, width, channels], name });
 }

@@ -4,7 +4,7 @@
 // formulation trains well without it.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { activationParam, bool, boolParam, defineArchitecture, intParam, num, str } from './types';
-import { activation, batchNorm, conv, imageInput } from './blocks';
+import { conv, hiddenConvs, imageInput } from './blocks';
 import { subtract } from './layers';
 
 export const dncnn = defineArchitecture({
@@ -27,18 +27,9 @@ export const dncnn = defineArchitecture({
     const f = num(hyper, 'filters');
     const k = num(hyper, 'kernelSize');
     const act = str(hyper, 'activation');
-    const bn = bool(hyper, 'batchNorm');
     const input = imageInput(channels, height, width);
     let x = conv(input, f, k, { activation: act, name: 'conv1' });
-    for (let i = 2; i < depth; i++) {
-      if (bn) {
-        x = conv(x, f, k, { useBias: false, name: `conv${i}` });
-        x = batchNorm(x, `bn${i}`);
-        x = activation(x, act, `act${i}`);
-      } else {
-        x = conv(x, f, k, { activation: act, name: `conv${i}` });
-      }
-    }
+    x = hiddenConvs(x, { first: 2, last: depth - 1, filters: f, kernelSize: k, activation: act, batchNorm: bool(hyper, 'batchNorm') });
     const noise = conv(x, channels, k, { name: `conv${depth}_noise` });
     return tfl.model({ inputs: input, outputs: subtract(input, noise, 'denoised'), name });
   },

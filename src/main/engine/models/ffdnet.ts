@@ -20,7 +20,7 @@ import {
   numberParam,
   str,
 } from './types';
-import { activation, batchNorm, conv, cropToRef, imageInput, padTo } from './blocks';
+import { conv, cropToRef, hiddenConvs, imageInput, padTo } from './blocks';
 import { noiseLevelMap, pixelShuffle, pixelUnshuffle, subtract } from './layers';
 
 export const ffdnet = defineArchitecture({
@@ -46,21 +46,12 @@ export const ffdnet = defineArchitecture({
     const f = num(hyper, 'filters');
     const k = num(hyper, 'kernelSize');
     const act = str(hyper, 'activation');
-    const bn = bool(hyper, 'batchNorm');
     const input = imageInput(channels, height, width);
     const padded = padTo(input, 2);
     let x = pixelUnshuffle(padded, 2, 'unshuffle');
     if (str(hyper, 'noiseInput') === 'fixed') x = noiseLevelMap(x, num(hyper, 'noiseSigma'), 'noise_map');
     x = conv(x, f, k, { activation: act, name: 'conv1' });
-    for (let i = 2; i < depth; i++) {
-      if (bn) {
-        x = conv(x, f, k, { useBias: false, name: `conv${i}` });
-        x = batchNorm(x, `bn${i}`);
-        x = activation(x, act, `act${i}`);
-      } else {
-        x = conv(x, f, k, { activation: act, name: `conv${i}` });
-      }
-    }
+    x = hiddenConvs(x, { first: 2, last: depth - 1, filters: f, kernelSize: k, activation: act, batchNorm: bool(hyper, 'batchNorm') });
     x = conv(x, 4 * channels, k, { name: `conv${depth}` });
     x = pixelShuffle(x, 2, 'shuffle');
     if (bool(hyper, 'residual')) x = subtract(padded, x, 'denoised');
