@@ -3,44 +3,24 @@
 // 1:1 work on both sides at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { SCREENSHOTS } from '../helpers/browser';
-import { tempDir, writeTestImage } from '../helpers/fixtures';
-import { connectClient } from '../helpers/studio-client';
-import { openStudio, type StudioPage } from '../helpers/studio-page';
+import { openCompareOf } from '../helpers/compare-page';
+import type { StudioPage } from '../helpers/studio-page';
 
 let studio: StudioPage;
 let page: Page;
 let errors: string[];
 let cleanup: () => Promise<void>;
-let photos: string;
 
 before(async () => {
-  const tmp = await tempDir();
-  cleanup = tmp.cleanup;
-  process.env.STUDIO_HOME = join(tmp.dir, 'home');
-  photos = join(tmp.dir, 'photos');
-  await mkdir(photos);
-  await writeTestImage(join(photos, 'before.png'), 1600, 1200, 1);
-  await writeTestImage(join(photos, 'after.png'), 1600, 1200, 2);
-  const query = `before=${encodeURIComponent(join(photos, 'before.png'))}&after=${encodeURIComponent(join(photos, 'after.png'))}`;
-  studio = await openStudio({
-    viewport: { width: 1200, height: 760 },
-    hash: `/compare?${query}`,
-    waitFor: 'compare-stage',
-    prepare: async (mode) => {
-      const client = await connectClient(mode.server);
-      await client.call('folders.open', { dir: photos });
-      client.close();
-    },
-  });
+  const opened = await openCompareOf({ name: 'before.png', width: 1600, height: 1200 }, { name: 'after.png', width: 1600, height: 1200 });
+  ({ studio, cleanup } = opened);
   ({ page, errors } = studio);
 });
 
 after(async () => {
-  await studio?.close();
   await cleanup?.();
 });
 
