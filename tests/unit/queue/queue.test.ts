@@ -219,14 +219,16 @@ test('three workers, one SIGKILLed holding jobs and Redis restarted mid-run: eve
   }
 
   // Exactly once: no photo is reported restored twice; every good one is restored (or found restored) once.
+  // A photo A completed in Redis just before the SIGKILL may have no line in A's log (it died before writing
+  // it): its output file is what shows it was restored.
   const all = a.stderr() + b.stderr() + c.stderr();
+  const written = (await filesUnder(out)).filter((f) => !f.includes(MARKER_DIR));
   for (let i = 0; i < GOOD; i++) {
     const file = join(i % 4 === 0 ? 'sub' : '', photoName(i));
     const done = linesFor(all, 'done', file);
     assert.ok(done <= 1, `${file} restored ${done} times`);
-    assert.ok(done + linesFor(all, 'skipped', file) >= 1, `${file} never restored`);
+    assert.ok(done + linesFor(all, 'skipped', file) >= 1 || written.includes(join(out, file)), `${file} never restored`);
   }
-  const written = (await filesUnder(out)).filter((f) => !f.includes(MARKER_DIR));
   assert.deepEqual(written.filter((f) => isAtomicTempName(f.split('/').pop()!)), [], 'no partial file remains');
   assert.equal(written.length, GOOD);
   for (const file of written) {
