@@ -66,6 +66,48 @@ async function tileFloats(source: PixelSource, x0: number, y0: number, w: number
   return out;
 }
 
+/** The last columns of a tile's window (all its rows): what is carried to the next tile of the band. */
+interface Columns {
+  columns: number;
+  data: Float32Array;
+}
+
+/** Multiplies a tile's output (rows x columns x 3, in place) by its cross-fade weights, wy[row] * wx[column]. */
+function weightTile(output: Float32Array, wy: Float32Array, wx: Float32Array): Float32Array {
+  const width = wx.length;
+  for (let y = 0; y < wy.length; y++) {
+    const base = y * width * 3;
+    for (let x = 0; x < width; x++) {
+      const weight = wy[y]! * wx[x]!;
+      if (weight === 1) continue;
+      const p = base + x * 3;
+      output[p] = weight * output[p]!;
+      output[p + 1] = weight * output[p + 1]!;
+      output[p + 2] = weight * output[p + 2]!;
+    }
+  }
+  return output;
+}
+
+/** Adds carried columns into the first columns of a window `width` columns wide. */
+function addColumns(window: Float32Array, width: number, left: Columns): void {
+  const rows = left.data.length / (left.columns * 3);
+  for (let y = 0; y < rows; y++) {
+    const from = y * left.columns * 3;
+    const to = y * width * 3;
+    for (let k = 0; k < left.columns * 3; k++) window[to + k]! += left.data[from + k]!;
+  }
+}
+
+/** The columns from `first` on of a window `width` columns wide, copied. */
+function columnsFrom(window: Float32Array, width: number, first: number): Columns {
+  const columns = width - first;
+  const rows = window.length / (width * 3);
+  const data = new Float32Array(rows * columns * 3);
+  for (let y = 0; y < rows; y++) data.set(window.subarray((y * width + first) * 3, (y + 1) * width * 3), y * columns * 3);
+  return { columns, data };
+}
+
 /** Output rows [y0, y0 + rows) of a full-width float buffer: what is carried from one band to the next. */
 interface RowCarry {
   y0: number;
@@ -107,7 +149,7 @@ export async function restoreRows(model: RestoreModel, source: PixelSource, opti
     // Rows from the next band's start on get more from it: they are carried, the rows above are final.
     const finalEnd = (i + 1 < rows.length ? rows[i + 1]!.start : height) * scale;
     const next: RowCarry = { y0: finalEnd, rows: y0 + bandHeight - finalEnd, data: new Float32Array((y0 + bandHeight - finalEnd) * outWidth * 3) };
-    let left: { x0: number; columns: number; data: Float32Array } | null = null; // the previous tile's unfinished columns
+    let left: Columns | null = null; // the previous tile's unfinished columns
     for (let j = 0; j < cols.length; j++) {
       await beforeTile();
       throwIfAborted(options.signal);
@@ -117,27 +159,8 @@ export async function restoreRows(model: RestoreModel, source: PixelSource, opti
       const input = await tileFloats(source, col.start, row.start, col.end - col.start, row.end - row.start);
       const output = await runRegion(model.run, input, col.end - col.start, row.end - row.start, multiple, scale);
       // The window: this tile's output weighted (in place), plus what the tile on its left left unfinished.
-      const window = output;
-      const weightX = wx[j]!;
-      for (let y = 0; y < bandHeight; y++) {
-        const weightY = wy[y]!;
-        const base = y * tileWidth * 3;
-        for (let x = 0; x < tileWidth; x++) {
-          const weight = weightY * weightX[x]!;
-          if (weight === 1) continue;
-          const p = base + x * 3;
-          window[p] = weight * window[p]!;
-          window[p + 1] = weight * window[p + 1]!;
-          window[p + 2] = weight * window[p + 2]!;
-        }
-      }
-      if (left) {
-        for (let y = 0; y < bandHeight; y++) {
-          const from = y * left.columns * 3;
-          const to = y * tileWidth * 3;
-          for (let k = 0; k < left.columns * 3; k++) window[to + k]! += left.data[from + k]!;
-        }
-      }
+      const window = weightTile(output, wy, wx[j]!);
+      if (left) addColumns(window, tileWidth, left);
       // Columns before the next tile's start are done in this band.
       const doneEnd = (j + 1 < cols.length ? cols[j + 1]!.start : width) * scale;
       const doneColumns = doneEnd - x0;
@@ -146,7 +169,7 @@ export async function restoreRows(model: RestoreModel, source: PixelSource, opti
       const final = finalRows > 0 && keptColumns > 0 ? new Float32Array(finalRows * keptColumns * 3) : null;
       for (let y = 0; y < bandHeight; y++) {
         const outY = y0 + y;
-        const fromCarry = outY - carry.y0 < carry.rows ? ((outY - carry.y0) * outWidth + x0) * 3 : -1;
+        const fromCarry = outY >= carry.y0 && outY - carry.y0 < carry.rows ? ((outY - carry.y0) * outWidth + x0) * 3 : -1;
         const src = y * tileWidth * 3;
         let target: Float32Array;
         let dst: number;
@@ -161,9 +184,7 @@ export async function restoreRows(model: RestoreModel, source: PixelSource, opti
         else for (let k = 0; k < columns * 3; k++) target[dst + k] = window[src + k]! + carry.data[fromCarry + k]!;
       }
       if (final) await sink.region(x0, y0, keptColumns, finalRows, final);
-      const leftColumns = tileWidth - doneColumns;
-      left = { x0: doneEnd, columns: leftColumns, data: new Float32Array(bandHeight * leftColumns * 3) };
-      for (let y = 0; y < bandHeight; y++) left.data.set(window.subarray((y * tileWidth + doneColumns) * 3, (y + 1) * tileWidth * 3), y * leftColumns * 3);
+      left = columnsFrom(window, tileWidth, doneColumns);
       options.onProgress?.((i + (j + 1) / cols.length) / rows.length);
     }
     if (finalEnd > y0 && y0 < realHeight) await sink.rowsDone?.(Math.min(finalEnd, realHeight));
