@@ -2,7 +2,7 @@
 // and the next request starts a fresh engine.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineHost, engineEnv, forkLauncher, MALLOC_MMAP_THRESHOLD } from '../../src/main/services/engine-host';
+import { EngineHost, engineEnv, forkLauncher } from '../../src/main/services/engine-host';
 import { StudioError } from '#shared/rpc/errors';
 import type { EngineState } from '#shared/contract';
 import { TEST_BACKEND } from '../helpers/native';
@@ -56,18 +56,16 @@ test('a killed engine (e.g. out of memory) fails the job in flight and restarts'
   assert.notEqual(info.pid, pid);
 });
 
-test("the engine starts with the settings' backend and threads, and malloc handing big blocks back", () => {
+test("the engine starts with the settings' backend and threads unless the environment names its own", () => {
   const saved = { ...process.env };
   try {
     delete process.env.STUDIO_BACKEND;
     delete process.env.STUDIO_THREADS;
-    delete process.env.MALLOC_MMAP_THRESHOLD_;
     const env = engineEnv({ backend: 'wasm', threads: 2 });
     assert.equal(env.STUDIO_BACKEND, 'wasm');
     assert.equal(env.STUDIO_THREADS, '2');
-    assert.equal(env.MALLOC_MMAP_THRESHOLD_, MALLOC_MMAP_THRESHOLD);
-    process.env.MALLOC_MMAP_THRESHOLD_ = '65536';
-    assert.equal(engineEnv({ backend: 'auto', threads: 0 }).MALLOC_MMAP_THRESHOLD_, '65536', "the user's own setting wins");
+    process.env.STUDIO_BACKEND = 'cpu';
+    assert.equal(engineEnv({ backend: 'wasm', threads: 0 }).STUDIO_BACKEND, 'cpu', 'a flag or the environment wins');
   } finally {
     process.env = saved;
   }

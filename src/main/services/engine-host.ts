@@ -50,21 +50,11 @@ export function launcherFromChild(start: () => ChildLike): EngineLauncher {
 }
 
 /**
- * glibc's malloc hands blocks above this size back to the system as soon as they are freed. By default the
- * threshold climbs (up to 32 MB) after big blocks are freed, and libvips' and TensorFlow's row and tile
- * buffers are then kept and fragment: restoring a 16000x6144 photo peaked at 1.27 GB resident that way and
- * at 0.94 GB with it fixed at 128 KB, at the same speed. It is read when a process starts, so only a
- * process the studio starts (the engine) can be given it; other systems ignore it.
- */
-export const MALLOC_MMAP_THRESHOLD = '131072';
-
-/**
  * The engine's environment: the backend and thread count of the settings, unless STUDIO_BACKEND or
  * STUDIO_THREADS is set (a flag or the environment wins over a saved setting).
  */
 export function engineEnv(settings: { backend: string; threads: number }): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  env.MALLOC_MMAP_THRESHOLD_ ??= MALLOC_MMAP_THRESHOLD;
   env.STUDIO_BACKEND ||= settings.backend;
   if (!env.STUDIO_THREADS && settings.threads > 0) env.STUDIO_THREADS = String(settings.threads);
   return env;

@@ -173,7 +173,7 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
       scale: model.scale ?? 1,
       estimatedSeconds,
       // What the process will hold at its peak: what it holds now (the runtime, the model, libvips) plus the
-      // most one photo adds. The photo's share alone read 0.4 GB for a 16000x16000 photo that peaked at 1.03 GB.
+      // most one photo adds. The photo's share alone read 0.4 GB for a 16000x16000 photo that peaked at 1.6 GB.
       memoryMegabytes: Math.ceil(
         (process.memoryUsage().rss + Math.max(0, ...sizes.map((f) => peakRestoreBytes(f.width, f.height, fitBand(defaultPlan, model, f.width), model)))) / 1024 ** 2,
       ),
