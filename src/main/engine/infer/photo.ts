@@ -241,7 +241,7 @@ export class RestoredPhoto {
     const { disk } = this.photo;
     const flatten = this.photo.alpha && !this.keepAlpha;
     if (!disk) {
-      this.fill(this.colour!, this.width, 0, { x0, y0, w, h, pixels }, flatten ? { pixels: this.photo.pixels, x0: 0, y0: 0, width: this.photo.width } : null);
+      this.fill(this.colour!, 0, { x0, y0, w, h, pixels }, flatten ? { pixels: this.photo.pixels, x0: 0, y0: 0, width: this.photo.width } : null);
       return;
     }
     // The pending rows grow to cover each new band's rows (what is left of the last band, below its last
@@ -262,7 +262,7 @@ export class RestoredPhoto {
       const ih = Math.floor((y0 + h - 1) / this.scale) + 1 - iy0;
       alpha = { pixels: await disk.region(ix0, iy0, iw, ih), x0: ix0, y0: iy0, width: iw };
     }
-    this.fill(this.pending.samples, this.width, this.pending.top, { x0, y0, w, h, pixels }, alpha);
+    this.fill(this.pending.samples, this.pending.top, { x0, y0, w, h, pixels }, alpha);
   }
 
   /**
@@ -285,17 +285,17 @@ export class RestoredPhoto {
   }
 
   /**
-   * Quantises a rectangle of output floats into `out`, a buffer `outWidth` pixels wide whose first row is
+   * Quantises a rectangle of output floats into `out`, a buffer of whole output rows whose first row is
    * output row `outTop`; `alpha` (the input's pixels under it, when the format has no alpha) flattens the
    * colour over white.
    */
-  private fill(out: Uint8Array | Uint16Array, outWidth: number, outTop: number, region: OutputRegion, alpha: AlphaSource | null): void {
+  private fill(out: Uint8Array | Uint16Array, outTop: number, region: OutputRegion, alpha: AlphaSource | null): void {
     const { channels, maxValue } = this.photo;
     const { scale } = this;
     const { x0, y0, w, h, pixels } = region;
     const max = this.max;
     for (let y = 0; y < h; y++) {
-      const rowBase = (y0 + y - outTop) * outWidth + x0;
+      const rowBase = (y0 + y - outTop) * this.width + x0;
       if (!alpha && this.colourChannels === 3) {
         // The common case (RGB out, nothing to composite): the row is laid out as the floats are.
         const first = rowBase * 3;
