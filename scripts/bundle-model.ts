@@ -3,9 +3,11 @@
 //
 //   npm run bundle:model -- --from <trained model folder> --id <id> --commands <file> \
 //     [--quality <bench:quality --json output>] [--threads <n>] [--notes <text>] [--description <what it restores>]
-//     [--prior-seconds <n>] [--out-dir resources/models]
+//     [--prior-seconds <n>] [--preset <name>] [--out-dir resources/models]
 // --prior-seconds: training time of the runs before this one, for a model fine-tuned (--init-from) from an
 // earlier run: its card only times the last run, the provenance states the whole cost.
+// --preset: the named preset the model restores, for a model trained with a recipe file that a preset now
+// names (its card would otherwise say the file's path, which means nothing on a user's machine).
 //
 // --commands: a text file with the commands that reproduce the model, one per line (blank lines and lines
 // starting with # are skipped). --quality: the JSON line `npm run bench:quality -- <dir> --json` printed;
@@ -20,6 +22,7 @@ import { z } from 'zod';
 import { writeDirAtomic } from '../src/main/fs-atomic';
 import { CARD_JSON, readCard, verifyPackage } from '../src/main/engine/package/index';
 import { bundledModelsDir } from '../src/main/paths';
+import { presetRecipe } from '../src/main/engine/data/synth/presets';
 import { HeldOutScoreSchema, ModelCardSchema, PackageIdSchema, type HeldOutScore } from '#shared/model-card';
 
 const { values } = parseArgs({
@@ -32,16 +35,18 @@ const { values } = parseArgs({
     notes: { type: 'string' },
     description: { type: 'string' },
     'prior-seconds': { type: 'string', default: '0' },
+    preset: { type: 'string' },
     'out-dir': { type: 'string' },
   },
 });
 if (!values.from || !values.id || !values.commands) {
-  console.error('Usage: npm run bundle:model -- --from <model folder> --id <id> --commands <file> [--quality <json>] [--threads <n>] [--notes <text>]');
+  console.error('Usage: npm run bundle:model -- --from <model folder> --id <id> --commands <file> [--quality <json>] [--threads <n>] [--notes <text>] [--description <text>] [--prior-seconds <n>] [--preset <name>]');
   process.exit(2);
 }
 const id = PackageIdSchema.parse(values.id);
 const priorSeconds = z.coerce.number().nonnegative().parse(values['prior-seconds']);
 const outDir = values['out-dir'] ?? bundledModelsDir();
+if (values.preset) presetRecipe(values.preset); // refuses a name the engine does not know
 
 const QualityFileSchema = z.object({
   data: z.string(),
@@ -68,7 +73,11 @@ const machine = `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, 
 const bundled = ModelCardSchema.parse({
   ...card,
   id,
-  ...(values.description ? { restores: { ...card.restores, description: values.description } } : {}),
+  restores: {
+    ...card.restores,
+    ...(values.preset ? { preset: values.preset } : {}),
+    ...(values.description ? { description: values.description } : {}),
+  },
   provenance: {
     commands,
     machine,

@@ -51,6 +51,12 @@ export const PRESETS: PresetInfo[] = [
     description:
       'varied print damage with its mask (scratches, dust, specks, cracks, hairs, worn edges; colour or b/w), reproduced once or twice: for damage detection',
   },
+  {
+    name: 'old-photo-restore',
+    description:
+      'old-photo-damage without its colour changes (the tone stage handles fading), one photo in ten left clean: what the bundled old-photo restorer learns',
+    choices: [{ id: 'old-photo-restore', label: 'Old photo: damage, grain, blur, JPEG (tone left to the tone stage)' }],
+  },
   { name: 'none', description: 'no degradation (degraded = clean)' },
   { name: '<file>.json', description: 'a recipe file (see DegradationStepSchema)' },
 ];

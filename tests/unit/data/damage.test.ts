@@ -2,6 +2,7 @@
 // validation set can serve that mask as the target.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type RgbImage, createImage, fromUint8 } from '../../../src/main/engine/data/image';
 import { openDataset } from '../../../src/main/engine/data/dataset';
@@ -124,6 +125,28 @@ test('old-photo-damage keeps some prints sharp: the photo’s own blur, resoluti
   const runs = 120;
   for (let seed = 0; seed < runs; seed++) if (!(await synthesize(clean, recipe, seed)).applied.some(softening)) sharp++;
   assert.ok(sharp >= runs * 0.3 && sharp <= runs * 0.6, `sharp prints: ${sharp} of ${runs}`);
+});
+
+test('old-photo-restore is the recipe file the bundled old-photo model was trained with: damage, no colour changes, a tenth untouched', async () => {
+  const file = JSON.parse(await readFile(join(import.meta.dirname, '../../../docs/models/old-photo-restore.recipe.json'), 'utf8'));
+  const recipe = presetRecipe('old-photo-restore');
+  assert.deepEqual(recipe, file);
+  const clean = fromUint8(smoothPixels(96, 96, 4), 96, 96);
+  const colourChanges = ['monochrome', 'fade', 'yellowing', 'sepia', 'contrast'];
+  let untouched = 0;
+  let damaged = 0;
+  const runs = 60;
+  for (let seed = 0; seed < runs; seed++) {
+    const { image, damage, applied } = await synthesize(clean, recipe, seed);
+    assert.deepEqual(applied.filter((a) => colourChanges.includes(a.op)), [], `seed ${seed}: no colour change`);
+    if (applied.length === 0) {
+      untouched++;
+      assert.deepEqual(image.data, clean.data, `seed ${seed}: nothing applied, nothing changed`);
+    }
+    if (Math.max(...damage) > 0) damaged++;
+  }
+  assert.ok(untouched >= 1 && untouched <= runs * 0.3, `some photos untouched: ${untouched} of ${runs}`);
+  assert.ok(damaged >= runs * 0.4, `many photos damaged: ${damaged} of ${runs}`);
 });
 
 const { dir, cleanup } = await tempDir('studio-damage-');

@@ -6,7 +6,7 @@ import { PRESET_CHOICES, PRESETS } from '#shared/presets';
 import { presetRecipe } from '../../../src/main/engine/data/synth/presets';
 
 test('the wizard\'s choices (stores/train.ts PRESETS) are the shared ones, and the engine makes a recipe of each', () => {
-  assert.deepEqual(PRESET_CHOICES.map((c) => c.id), ['gaussian-blind', 'gaussian:15', 'gaussian:25', 'gaussian:50', 'jpeg-blind', 'jpeg:20', 'old-photo']);
+  assert.deepEqual(PRESET_CHOICES.map((c) => c.id), ['gaussian-blind', 'gaussian:15', 'gaussian:25', 'gaussian:50', 'jpeg-blind', 'jpeg:20', 'old-photo', 'old-photo-restore']);
   for (const choice of PRESET_CHOICES) assert.ok(presetRecipe(choice.id), choice.id);
 });
 

@@ -59,7 +59,7 @@ const USAGE = `Usage: studio train --data <dir> [--synth <preset>] --arch <name>
 Trains a restoration model (or the clean-vs-degraded classifier) on a dataset folder and saves it as a model
 package. --data is a paired folder (degraded/ and clean/ with matching file names) or a folder of clean
 images with --synth making the degraded inputs (gaussian:<sigma>, gaussian-blind, jpeg:<quality>,
-jpeg-blind, poisson:<peak>, blur:<sigma>, downscale:<factor>, old-photo, old-photo-damage
+jpeg-blind, poisson:<peak>, blur:<sigma>, downscale:<factor>, old-photo, old-photo-restore, old-photo-damage
 (for --arch damage-unet: it learns where the damage was drawn), or a recipe .json).
 Checkpoints are written every epoch; after Ctrl+C, a crash or a kill, run the same command with --resume
 to continue from the last finished epoch. Ctrl+C stops within one batch and saves the model of the finished

@@ -13,7 +13,7 @@ export interface ModelGroup {
 }
 
 const GROUPS: { label: string; matches(preset: string): boolean }[] = [
-  { label: 'Old photos', matches: (p) => p === 'old-photo' },
+  { label: 'Old photos', matches: (p) => p.startsWith('old-photo') },
   { label: 'Noise', matches: (p) => p.startsWith('gaussian') || p.startsWith('noise') },
   { label: 'JPEG artefacts', matches: (p) => p.startsWith('jpeg') },
 ];

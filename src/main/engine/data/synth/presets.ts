@@ -73,22 +73,59 @@ export const OLD_PHOTO: DegradationRecipe = {
 };
 
 /**
- * "old-photo-damage": the damage a detector and a filler learn from, varied like real prints, in the order it
- * happens: the photo is made (black-and-white or colour; its own softness, resolution, noise and grain, in a
- * random order; two times in five none, a sharp print), the print ages (fades, yellows, loses contrast), then its surface is damaged (in a random
- * order scratches, dust, specks, cracks, hairs and worn edges; one time in five none at all, so clean photos
- * teach "nothing here"), and finally it is scanned: a little blur and noise, saved as JPEG, one time in three
- * saved again (the second-order model of BSRGAN / Real-ESRGAN). Damage on the surface comes after the photo's
- * own blur, as on real scans where scratches are crisp over a soft picture; blurring it away afterwards would
- * leave labels of damage nobody can see. The synthesis records where each defect went (SynthesisResult.damage).
+ * The damage on a print's surface, in a random order; one time in five none at all, so clean photos teach
+ * "nothing here". It comes after the photo's own blur, as on real scans where scratches are crisp over a soft
+ * picture; blurring it away afterwards would leave labels of damage nobody can see.
+ */
+const SURFACE_DAMAGE: DegradationRecipe = {
+  op: 'chain',
+  p: 4 / 5,
+  shuffle: true,
+  steps: [
+    { op: 'scratches', p: 0.6, count: [1, 10] },
+    { op: 'dust', p: 0.6, count: [5, 80] },
+    { op: 'specks', p: 0.5, count: [20, 300] },
+    { op: 'cracks', p: 0.35, count: [1, 6] },
+    { op: 'hairs', p: 0.35, count: [1, 6] },
+    { op: 'edgeWear', p: 0.2, depth: [0.01, 0.06] },
+  ],
+};
+
+/** The scan: a little blur and noise, saved as JPEG, one time in three saved again (the second-order model of BSRGAN / Real-ESRGAN). */
+const SCAN: DegradationRecipe[] = [
+  { op: 'gaussianBlur', p: 0.4, sigma: [0.3, 0.8] },
+  { op: 'gaussianNoise', p: 0.4, sigma: [1, 8] },
+  { op: 'jpeg', p: 0.6, quality: [50, 95] },
+  {
+    op: 'chain',
+    p: 1 / 3,
+    shuffle: true,
+    steps: [
+      { op: 'gaussianBlur', p: 0.3, sigma: [0.3, 0.7] },
+      { op: 'gaussianNoise', p: 0.5, sigma: [1, 8] },
+      { op: 'jpeg', quality: [50, 95] },
+    ],
+  },
+];
+
+/**
+ * The photo as made: its own softness, resolution, noise and grain, in a random order. Two photos in five keep
+ * their own sharpness: a detector that only ever saw soft pictures learns that anything crisp is a scratch,
+ * and flags the edges and lettering of a sharp, clean photo.
+ */
+const PHOTO_AS_MADE: DegradationRecipe = { ...REPRODUCTION, p: 0.6 };
+
+/**
+ * "old-photo-damage": the damage a detector learns from, varied like real prints, in the order it happens:
+ * the photo is made (black-and-white or colour, PHOTO_AS_MADE), the print ages (fades, yellows, loses
+ * contrast), then its surface is damaged (SURFACE_DAMAGE), and finally it is scanned (SCAN). The synthesis
+ * records where each defect went (SynthesisResult.damage).
  */
 export const OLD_PHOTO_DAMAGE: DegradationRecipe = {
   op: 'chain',
   steps: [
     { op: 'monochrome', p: 0.3 },
-    // Two photos in five keep their own sharpness: a detector that only ever saw soft pictures learns that
-    // anything crisp is a scratch, and flags the edges and lettering of a sharp, clean photo.
-    { ...REPRODUCTION, p: 0.6 },
+    PHOTO_AS_MADE,
     {
       op: 'oneOf',
       p: 0.7,
@@ -99,34 +136,22 @@ export const OLD_PHOTO_DAMAGE: DegradationRecipe = {
       ],
     },
     { op: 'contrast', p: 0.4, amount: [0.1, 0.4] },
-    {
-      op: 'chain',
-      p: 4 / 5,
-      shuffle: true,
-      steps: [
-        { op: 'scratches', p: 0.6, count: [1, 10] },
-        { op: 'dust', p: 0.6, count: [5, 80] },
-        { op: 'specks', p: 0.5, count: [20, 300] },
-        { op: 'cracks', p: 0.35, count: [1, 6] },
-        { op: 'hairs', p: 0.35, count: [1, 6] },
-        { op: 'edgeWear', p: 0.2, depth: [0.01, 0.06] },
-      ],
-    },
-    // The scan.
-    { op: 'gaussianBlur', p: 0.4, sigma: [0.3, 0.8] },
-    { op: 'gaussianNoise', p: 0.4, sigma: [1, 8] },
-    { op: 'jpeg', p: 0.6, quality: [50, 95] },
-    {
-      op: 'chain',
-      p: 1 / 3,
-      shuffle: true,
-      steps: [
-        { op: 'gaussianBlur', p: 0.3, sigma: [0.3, 0.7] },
-        { op: 'gaussianNoise', p: 0.5, sigma: [1, 8] },
-        { op: 'jpeg', quality: [50, 95] },
-      ],
-    },
+    SURFACE_DAMAGE,
+    ...SCAN,
   ],
+};
+
+/**
+ * "old-photo-restore": what the bundled old-photo restorer learns to undo. old-photo-damage without its colour
+ * changes (black and white, fading, yellowing, sepia, contrast): no network can give a black-and-white print
+ * its colours back, a restorer that learns to undo a yellowing also cools prints that never yellowed, and the
+ * tone stage handles fading from the photo's own statistics. One photo in ten is left as it was, so that a
+ * clean photo comes out unchanged. (Identical to docs/models/old-photo-restore.recipe.json, the file the
+ * bundled model was trained with.)
+ */
+export const OLD_PHOTO_RESTORE: DegradationRecipe = {
+  op: 'chain',
+  steps: [{ op: 'chain', p: 0.9, steps: [PHOTO_AS_MADE, SURFACE_DAMAGE, ...SCAN] }],
 };
 
 /**
@@ -180,6 +205,8 @@ export function presetRecipe(name: string): DegradationRecipe {
       return OLD_PHOTO;
     case 'old-photo-damage':
       return OLD_PHOTO_DAMAGE;
+    case 'old-photo-restore':
+      return OLD_PHOTO_RESTORE;
     case 'none':
       return { op: 'chain', steps: [] };
     default:

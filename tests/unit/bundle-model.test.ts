@@ -1,0 +1,54 @@
+// `npm run bundle:model` as the maintainer runs it: a trained package becomes a bundled one with its provenance,
+// and --preset names what it restores when it was trained from a recipe file a preset now names.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import '@tensorflow/tfjs-backend-cpu';
+import { savePackage } from '../../src/main/engine/package/index';
+import { identityModel, tempDir } from './methods/fixtures';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '../..');
+
+async function bundle(args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    const { stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/bundle-model.ts', ...args], { cwd: ROOT });
+    return { code: 0, stderr };
+  } catch (error) {
+    const e = error as { code: number; stderr: string };
+    return { code: e.code, stderr: e.stderr };
+  }
+}
+
+test('bundle:model writes the provenance and, with --preset, the preset the model restores; an unknown preset is refused', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    const trained = join(dir, 'trained');
+    const { dir: from } = await savePackage(trained, identityModel(), {
+      name: 'Trained',
+      id: 'run',
+      architecture: { id: 'external' },
+      restores: { preset: 'docs/models/old-photo-restore.recipe.json', description: 'from a recipe file' },
+    });
+    const commands = join(dir, 'commands.txt');
+    await writeFile(commands, '# how it was made\nnpm run studio -- train --synth docs/models/old-photo-restore.recipe.json\n');
+    const out = join(dir, 'bundled');
+
+    const done = await bundle(['--from', from, '--id', 'old-photo', '--commands', commands, '--preset', 'old-photo-restore', '--description', 'Old photos', '--prior-seconds', '60', '--out-dir', out]);
+    assert.equal(done.code, 0, done.stderr);
+    const card = JSON.parse(await readFile(join(out, 'old-photo', 'card.json'), 'utf8'));
+    assert.deepEqual(card.restores, { preset: 'old-photo-restore', description: 'Old photos' });
+    assert.equal(card.id, 'old-photo');
+    assert.deepEqual(card.provenance.commands, ['npm run studio -- train --synth docs/models/old-photo-restore.recipe.json']);
+    assert.equal(card.provenance.trainingSeconds, 60);
+
+    const refused = await bundle(['--from', from, '--id', 'other', '--commands', commands, '--preset', 'no-such-preset', '--out-dir', out]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /Unknown preset "no-such-preset"/);
+  } finally {
+    await cleanup();
+  }
+});
