@@ -107,7 +107,11 @@ test('the model picker lists each model once, grouped by what it restores, the d
 });
 
 test('each model writes its own folder and the gallery shows the latest results', async () => {
+  // The old-photo model comes with the tone stage (no detector is installed here for repair); a denoiser without.
+  assert.equal(await page.getByTestId('restore-tone').isChecked(), true);
+  assert.equal(await page.getByTestId('restore-repair').isChecked(), false);
   await page.getByTestId('restore-model').selectOption('tiny');
+  assert.equal(await page.getByTestId('restore-tone').isChecked(), false);
   await page.getByTestId('restore-format').selectOption('png');
   await page.getByTestId('restore-start').click();
   await page.getByTestId('restore-summary').waitFor({ timeout: 120_000 });

@@ -201,7 +201,11 @@ test('Compare shows the damage found over the photo, aligned with it at fit and 
 test('with no model only the repair runs, and with no stage at all there is nothing to start', async () => {
   await page.getByTestId('nav-restore').click();
   await page.getByTestId('restore-model').selectOption('none');
+  // No model means repair and tone alone: both come on with it.
+  assert.equal(await page.getByTestId('restore-repair').isChecked(), true);
+  assert.equal(await page.getByTestId('restore-tone').isChecked(), true);
   await page.getByTestId('restore-repair').uncheck();
+  await page.getByTestId('restore-tone').uncheck();
   await page.getByTestId('restore-nothing-to-do').waitFor();
   assert.equal(await page.getByTestId('restore-start').isDisabled(), true, 'no model, no repair, no tone: nothing to do');
   await page.screenshot({ path: join(SCREENSHOTS, 'restore-no-model.png') });

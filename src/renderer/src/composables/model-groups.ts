@@ -12,8 +12,9 @@ export interface ModelGroup {
   models: ModelListItem[];
 }
 
+const OLD_PHOTOS = 'Old photos';
 const GROUPS: { label: string; matches(preset: string): boolean }[] = [
-  { label: 'Old photos', matches: (p) => p.startsWith('old-photo') },
+  { label: OLD_PHOTOS, matches: (p) => p.startsWith('old-photo') },
   { label: 'Noise', matches: (p) => p.startsWith('gaussian') || p.startsWith('noise') },
   { label: 'JPEG artefacts', matches: (p) => p.startsWith('jpeg') },
 ];
@@ -22,6 +23,11 @@ const OTHER = 'Other damage';
 function groupOf(model: ModelListItem): string {
   const preset = model.restores?.preset ?? (model.id === DEFAULT_RESTORE_MODEL ? 'old-photo' : '');
   return GROUPS.find((g) => g.matches(preset))?.label ?? OTHER;
+}
+
+/** Whether a restorer is made for old photos (trained on an old-photo preset, or the default model). */
+export function isOldPhotoModel(model: ModelListItem): boolean {
+  return groupOf(model) === OLD_PHOTOS;
 }
 
 /** Groups in a fixed order (old photos first), the default model first in its group, empty groups left out. */

@@ -1,7 +1,7 @@
 // Restore: the opened folder and its photos (with triage scores), the options, the running batch and its
 // results.
 import { defineStore } from 'pinia';
-import { computed, reactive, ref } from 'vue';
+import { computed, reactive, ref, watch } from 'vue';
 import type { FileEntry, Job } from '#shared/contract';
 import type { ModelListItem } from '#shared/model-library';
 import { NO_MODEL, type RestoreEvent } from '#shared/restore';
@@ -9,10 +9,17 @@ import { api } from '../api';
 import { followJobInto } from '../api/follow-job';
 import { describeError } from '../composables/errors';
 import { errorGuard } from '../composables/guard';
-import { DEFAULT_DAMAGE_MODEL, DEFAULT_RESTORE_MODEL } from '../composables/model-groups';
+import { DEFAULT_DAMAGE_MODEL, DEFAULT_RESTORE_MODEL, isOldPhotoModel } from '../composables/model-groups';
 import { restoredFolderFor, type CompareItem } from './compare';
 
 type Extract<T, K> = T extends { type: K } ? T : never;
+
+/**
+ * The repair and tone stages an old photo gets unless the user says otherwise: both at half strength, the
+ * pipeline bench:old-photo measures (repair, the model, tone). Other restorers get neither: a detector would
+ * take a sharp photo's fine edges for scratches, and a denoiser's user did not ask for new tones.
+ */
+export const OLD_PHOTO_STAGES = { repair: 0.5, tone: 0.5 } as const;
 
 export const useRestoreStore = defineStore('restore', () => {
   const folder = ref<string | null>(null);
@@ -39,6 +46,9 @@ export const useRestoreStore = defineStore('restore', () => {
     repairModel: '',
     tile: 0,
   });
+  /** The stage strengths the model on the picker suggested last: options still at them follow the next model. */
+  let stageDefaults = { repair: 0, tone: 0 };
+  const stagesSetByUser = new Set<'repair' | 'tone'>();
   const job = ref<Job | null>(null);
   const events = ref<RestoreEvent[]>([]);
   const error = ref<string | null>(null);
@@ -114,8 +124,34 @@ export const useRestoreStore = defineStore('restore', () => {
       options.repairModel = detectors.value.find((m) => m.id === DEFAULT_DAMAGE_MODEL)?.id ?? detectors.value[0]?.id ?? '';
     }
     // Repair left on with its detector gone would fail the whole batch: it is switched off instead.
-    if (!options.repairModel) options.repair = 0;
+    if (!options.repairModel) {
+      if (options.repair === stageDefaults.repair) stageDefaults.repair = 0;
+      options.repair = 0;
+    }
+    followStageDefaults();
   }
+
+  /** Repair and tone for the model on the picker: an old-photo restorer (or none, repair and tone alone) gets both. */
+  function stageDefaultsFor(modelId: string): { repair: number; tone: number } {
+    const model = models.value.find((m) => m.id === modelId);
+    const oldPhoto = modelId === NO_MODEL || (model ? isOldPhotoModel(model) : false);
+    if (!oldPhoto) return { repair: 0, tone: 0 };
+    return { repair: options.repairModel ? OLD_PHOTO_STAGES.repair : 0, tone: OLD_PHOTO_STAGES.tone };
+  }
+
+  /**
+   * A stage the user has not set takes the suggestion for the model now picked; one they set (it differs from
+   * the last suggestion, or did once) stays as they set it.
+   */
+  function followStageDefaults(): void {
+    const next = stageDefaultsFor(options.model);
+    for (const stage of ['repair', 'tone'] as const) {
+      if (options[stage] !== stageDefaults[stage]) stagesSetByUser.add(stage);
+      if (!stagesSetByUser.has(stage)) options[stage] = next[stage];
+    }
+    stageDefaults = next;
+  }
+  watch(() => options.model, followStageDefaults);
 
   async function run(retryFailed = false): Promise<void> {
     if (!folder.value) return;
