@@ -49,7 +49,7 @@ export const PRESETS: PresetInfo[] = [
   {
     name: 'old-photo-damage',
     description:
-      'varied print damage with its mask (scratches, dust, specks, cracks, hairs, worn edges; colour or b/w), reproduced once or twice: for damage detection',
+      'varied print damage with its mask (scratches, dust, specks, flakes, cracks, hairs, worn edges; colour or b/w), reproduced once or twice: for damage detection',
   },
   {
     name: 'old-photo-restore',

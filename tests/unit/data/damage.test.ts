@@ -20,6 +20,35 @@ function grey(size = S): RgbImage {
   return img;
 }
 
+/** The sizes in pixels of the 8-connected regions where `mask` is above zero. */
+function componentSizes(mask: Float32Array, w: number, h: number): number[] {
+  const seen = new Uint8Array(w * h);
+  const sizes: number[] = [];
+  for (let start = 0; start < mask.length; start++) {
+    if (seen[start] || !(mask[start]! > 0)) continue;
+    const stack = [start];
+    seen[start] = 1;
+    let size = 0;
+    while (stack.length) {
+      const p = stack.pop()!;
+      size++;
+      const x = p % w;
+      const y = (p - x) / w;
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx;
+          const ny = y + dy;
+          const q = ny * w + nx;
+          if (nx < 0 || ny < 0 || nx >= w || ny >= h || seen[q] || !(mask[q]! > 0)) continue;
+          seen[q] = 1;
+          stack.push(q);
+        }
+    }
+    sizes.push(size);
+  }
+  return sizes;
+}
+
 /** Pixels whose colour moved by more than `eps`, as a per-pixel boolean list. */
 function changed(a: RgbImage, b: RgbImage, eps = 1e-4): boolean[] {
   const out: boolean[] = [];
@@ -35,6 +64,7 @@ const DEFECTS: DegradationStep[] = [
   { op: 'scratches', count: 8 },
   { op: 'dust', count: 80 },
   { op: 'specks', count: 200 },
+  { op: 'flakes', count: 6 },
   { op: 'cracks', count: 6 },
   { op: 'hairs', count: 8 },
   { op: 'edgeWear', depth: 0.05 },
@@ -93,6 +123,43 @@ test('monochrome makes the three channels equal', async () => {
   for (let i = 0; i < image.data.length; i += 3) {
     assert.ok(Math.abs(image.data[i]! - image.data[i + 1]!) < 1e-6 && Math.abs(image.data[i]! - image.data[i + 2]!) < 1e-6);
   }
+});
+
+test('flakes are wider and more ragged than dust: mostly white patches of tens to hundreds of pixels', async () => {
+  const clean = grey();
+  const sizes = async (step: DegradationStep): Promise<number[]> => {
+    const found: number[] = [];
+    for (let seed = 0; seed < 6; seed++) {
+      const { damage } = await synthesize(clean, step, seed);
+      found.push(...componentSizes(damage, S, S));
+    }
+    return found.sort((a, b) => a - b);
+  };
+  const median = (v: number[]): number => v[Math.floor(v.length / 2)]!;
+  const flakes = await sizes({ op: 'flakes', count: 50 });
+  const dust = await sizes({ op: 'dust', count: 50 });
+  assert.ok(flakes.length >= 10 && dust.length >= 10, `${flakes.length} flakes, ${dust.length} dust spots`);
+  assert.ok(median(flakes) > 3 * median(dust), `median flake ${median(flakes)} px, dust spot ${median(dust)} px`);
+  assert.ok(flakes.at(-1)! >= 80, `the largest flake: ${flakes.at(-1)} px`);
+  // Bright: paper shows where the emulsion went (the grey photo is 0.5).
+  const { image, damage } = await synthesize(clean, { op: 'flakes', count: 50 }, 3);
+  let bright = 0;
+  let dark = 0;
+  for (let p = 0; p < damage.length; p++) {
+    if (damage[p]! < 1) continue;
+    if (image.data[p * 3]! > 0.5) bright++;
+    else dark++;
+  }
+  assert.ok(bright > 4 * dark, `${bright} bright and ${dark} dark flake pixels`);
+});
+
+test('old-photo-damage is the v1 recipe file (the bundled detector\'s) with flakes joined to the surface damage', async () => {
+  const v1 = JSON.parse(await readFile(join(import.meta.dirname, '../../../docs/models/old-photo-damage-v1.recipe.json'), 'utf8'));
+  const withoutFlakes = JSON.parse(JSON.stringify(presetRecipe('old-photo-damage'), (_key, value) =>
+    value && Array.isArray(value.steps) ? { ...value, steps: value.steps.filter((s: { op: string }) => s.op !== 'flakes') } : value,
+  ));
+  assert.deepEqual(withoutFlakes, v1);
+  assert.notDeepEqual(presetRecipe('old-photo-damage'), v1);
 });
 
 test('old-photo-damage varies: most photos get defects, some none, some are monochrome', async () => {

@@ -26,6 +26,7 @@ const WORDS: Record<string, (p: Params) => string> = {
   scratches: (p) => count('scratch', p.count, 'scratches'),
   dust: (p) => count('dust spot', p.count),
   specks: (p) => count('speck', p.count),
+  flakes: (p) => count('flake', p.count),
   cracks: (p) => count('crack', p.count),
   hairs: (p) => count('hair', p.count),
   edgeWear: (p) => `worn edges, ${pct(p.depth)} deep`,

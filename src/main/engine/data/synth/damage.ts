@@ -1,4 +1,4 @@
-// Physical damage of prints and negatives: scratches, dust and specks, cracks, hairs and worn edges.
+// Physical damage of prints and negatives: scratches, dust and specks, flakes, cracks, hairs and worn edges.
 // Each op paints a coverage mask and blends a tone through it; given a `damage` buffer (one float per pixel,
 // 0..1) it also records there how visibly the defect changed the pixel (max-combined), so synthesis knows
 // where every defect is and a detector can be trained on it. Other ops never move pixels, so the mask stays aligned through the chain.
@@ -151,6 +151,47 @@ export function blots(image: RgbImage, rng: Rng, opts: BlotOptions, damage?: Flo
   }
   composite(image, mask, tone, damage);
   return image;
+}
+
+export interface FlakeOptions {
+  /** Flakes per 512×512 area. */
+  count: number;
+  /** Radius range of the discs a flake is made of, in px. */
+  radius: [number, number];
+  /** Opacity range. */
+  opacity: [number, number];
+}
+
+/**
+ * Flakes: emulsion lost from the print, where the paper shows (nearly always white). Real ones are ragged,
+ * elongated, bent or branched, not round: each is a wandering chain of 4 to 10 overlapping discs of varying
+ * size, with a small satellite beside some of them for a torn edge.
+ */
+export function flakes(image: RgbImage, rng: Rng, opts: FlakeOptions, damage?: Float32Array): RgbImage {
+  const { width: w, height: h } = image;
+  const n = scaledCount(opts.count, image, rng);
+  if (n === 0) return image;
+  return paintDefects(image, n, damage, (one) => {
+    const radius = rng.uniform(opts.radius[0], opts.radius[1]);
+    const opacity = rng.uniform(opts.opacity[0], opts.opacity[1]);
+    let x = rng.uniform(0, w);
+    let y = rng.uniform(0, h);
+    let angle = rng.uniform(0, 2 * Math.PI);
+    const discs = rng.intBetween(4, 10);
+    for (let d = 0; d < discs; d++) {
+      const r = radius * rng.uniform(0.35, 1);
+      stampDisc(one, w, h, x, y, r, opacity);
+      if (rng.chance(0.4)) {
+        const side = angle + (rng.chance(0.5) ? 1 : -1) * Math.PI / 2;
+        stampDisc(one, w, h, x + Math.cos(side) * r, y + Math.sin(side) * r, r * rng.uniform(0.25, 0.5), opacity);
+      }
+      angle += rng.uniform(-1.2, 1.2);
+      const step = radius * rng.uniform(0.5, 1.1);
+      x += Math.cos(angle) * step;
+      y += Math.sin(angle) * step;
+    }
+    return rng.chance(0.1) ? rng.uniform(0, 0.15) : rng.uniform(0.85, 1);
+  });
 }
 
 /**

@@ -239,5 +239,5 @@ export function monochrome(image: RgbImage): RgbImage {
 }
 
 // ── Physical damage: ./damage.ts (each defect also marks where it was drawn) ─────────────────────────
-export { blots, cracks, edgeWear, hairs, scratches } from './damage';
+export { blots, cracks, edgeWear, flakes, hairs, scratches } from './damage';
 export type { BlotOptions, CrackOptions, EdgeWearOptions, HairOptions, ScratchOptions } from './damage';

@@ -46,6 +46,7 @@ export type DegradationStep = Common &
     | { op: 'edgeWear'; depth: Range; opacity?: Range }
     | { op: 'monochrome' }
     | { op: 'specks'; count: Range; radius?: [number, number]; opacity?: [number, number] }
+    | { op: 'flakes'; count: Range; radius?: [number, number]; opacity?: [number, number] }
     | { op: 'filmGrain'; amount: Range; size?: Range }
     | { op: 'vignette'; strength: Range; radius?: Range }
     | { op: 'chain'; steps: DegradationStep[]; shuffle?: boolean }
@@ -88,6 +89,7 @@ export const DegradationStepSchema: z.ZodType<DegradationStep> = z.lazy(() =>
     z.object({ op: z.literal('edgeWear'), p, depth: RangeSchema, opacity: RangeSchema.optional() }).strict(),
     z.object({ op: z.literal('monochrome'), p }).strict(),
     z.object({ op: z.literal('specks'), p, count: RangeSchema, radius: Pair.optional(), opacity: Pair.optional() }).strict(),
+    z.object({ op: z.literal('flakes'), p, count: RangeSchema, radius: Pair.optional(), opacity: Pair.optional() }).strict(),
     z.object({ op: z.literal('filmGrain'), p, amount: RangeSchema, size: RangeSchema.optional() }).strict(),
     z.object({ op: z.literal('vignette'), p, strength: RangeSchema, radius: RangeSchema.optional() }).strict(),
     z.object({ op: z.literal('chain'), p, steps: z.array(DegradationStepSchema), shuffle: z.boolean().optional() }).strict(),
@@ -208,6 +210,12 @@ async function applyStep(image: RgbImage, step: DegradationStep, rng: Rng, trace
       log({ count });
       return ops.blots(image, rng, { count, radius: step.radius ?? [0.3, 0.9], opacity: step.opacity ?? [0.5, 1], dark: 0.4 }, damage);
     }
+    case 'flakes': {
+      // Emulsion flaked off the print: wider, ragged patches, nearly always the paper's white.
+      const count = drawRange(step.count, rng);
+      log({ count });
+      return ops.flakes(image, rng, { count, radius: step.radius ?? [1.5, 6], opacity: step.opacity ?? [0.75, 1] }, damage);
+    }
     case 'cracks': {
       const count = drawRange(step.count, rng);
       log({ count });
@@ -266,7 +274,7 @@ async function applyStep(image: RgbImage, step: DegradationStep, rng: Rng, trace
 export interface SynthesisResult {
   image: RgbImage;
   applied: AppliedStep[];
-  /** Where physical defects (scratches, dust, specks, cracks, hairs, worn edges) were drawn: coverage 0..1
+  /** Where physical defects (scratches, dust, specks, flakes, cracks, hairs, worn edges) were drawn: coverage 0..1
    *  per pixel, width × height, row-major. All zero when the recipe draws none. */
   damage: DamageMask;
 }
@@ -280,7 +288,7 @@ export async function synthesize(clean: RgbImage, recipe: DegradationRecipe, see
   return { image, applied, damage };
 }
 
-const DAMAGE_OPS = new Set<DegradationStep['op']>(['scratches', 'dust', 'specks', 'cracks', 'hairs', 'edgeWear']);
+const DAMAGE_OPS = new Set<DegradationStep['op']>(['scratches', 'dust', 'specks', 'flakes', 'cracks', 'hairs', 'edgeWear']);
 
 /** True when the recipe can draw physical damage (so a detector has something to learn from it). */
 export function recipeDrawsDamage(step: DegradationStep): boolean {
