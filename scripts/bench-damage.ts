@@ -4,7 +4,10 @@
 // the detector was trained on.
 //
 //   npm run bench:damage -- <clean-dir> --model <detector dir|id> [--max-images <n>] [--seed <n>] [--strength <0..1>]
-//        [--real-scan <png> --real-mask <png>] [--out <dir for predicted masks>] [--json]
+//        [--real-scan <png> --real-mask <png>] [--out <dir for predicted masks>] [--synth <preset|recipe.json>] [--json]
+//
+// --synth: the damage synthesis (default old-photo-damage); docs/models/old-photo-damage-v1.recipe.json is the one
+// before flakes joined it, what the first bundled detector was scored on.
 //
 // A pixel is damaged where the synthesis covered it at least 25%, flagged where the detector reaches the restore
 // repair stage's threshold at --strength (default 0.5: a probability of 0.5). The undamaged photos also go through
@@ -18,7 +21,7 @@ import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { initBackend, resolvePreference } from '../src/main/engine/backend';
-import { deriveSeed, loadRgbImage, openDataset, presetRecipe, synthesize, type RgbImage } from '../src/main/engine/data/index';
+import { deriveSeed, loadRgbImage, openDataset, resolvePreset, synthesize, type RgbImage } from '../src/main/engine/data/index';
 import { loadDamageDetector } from '../src/main/engine/infer/model';
 import { detectDamage, repairThreshold } from '../src/main/engine/infer/repair';
 import { fillDamage } from '../src/main/engine/infer/fill';
@@ -27,6 +30,7 @@ import { addCounts, countMask, maskFromRgb, psnr, psnrFromMse, scoreCounts, squa
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
+    synth: { type: 'string', default: 'old-photo-damage' },
     model: { type: 'string' },
     'max-images': { type: 'string' },
     seed: { type: 'string', default: '0' },
@@ -39,13 +43,14 @@ const { values, positionals } = parseArgs({
 });
 const data = positionals[0];
 if (!data || !values.model) {
-  console.error('Usage: npm run bench:damage -- <folder of clean photos> --model <detector> [--max-images <n>] [--seed <n>] [--real-scan <png> --real-mask <png>] [--out <dir>] [--json]');
+  console.error('Usage: npm run bench:damage -- <folder of clean photos> --model <detector> [--max-images <n>] [--seed <n>] [--real-scan <png> --real-mask <png>] [--out <dir>] [--synth <preset|recipe.json>] [--json]');
   process.exit(2);
 }
 const seed = Number(values.seed);
 await initBackend(resolvePreference(process.env.STUDIO_BACKEND ?? 'auto'));
 const model = await loadDamageDetector(values.model);
-const recipe = presetRecipe('old-photo-damage');
+const synthName = values.synth!;
+const recipe = await resolvePreset(synthName);
 
 // The restore repair stage's threshold at this strength (0.5: the detector's own decision).
 const threshold = repairThreshold(Number(values.strength));
@@ -112,6 +117,7 @@ const result = {
   data,
   model: values.model,
   seed,
+  synth: synthName,
   strength: Number(values.strength),
   threshold,
   images: items.length,
@@ -126,7 +132,7 @@ else {
   const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
   const s = result.synthetic;
   console.log(`\nDamage detection, ${items.length} photos of ${data} (seed ${seed}, strength ${result.strength}: threshold ${threshold.toFixed(2)}), ${seconds.toFixed(2)} s per photo:`);
-  console.log(`  old-photo-damage: precision ${pct(s.precision)}, recall ${pct(s.recall)}, F1 ${s.f1.toFixed(3)} (${pct(s.flagged)} of pixels flagged)`);
+  console.log(`  ${synthName}: precision ${pct(s.precision)}, recall ${pct(s.recall)}, F1 ${s.f1.toFixed(3)} (${pct(s.flagged)} of pixels flagged)`);
   console.log(
     `  the same photos undamaged: ${pct(result.clean.flagged)} of pixels flagged; through detection and fill, PSNR against themselves median ${cleanPsnr.median.toFixed(2)} dB, worst ${cleanPsnr.worst.toFixed(2)} dB`,
   );

@@ -6,13 +6,14 @@
 // any of the models was trained on.
 //
 //   npm run bench:old-photo -- <clean-dir> [--model <restorer id|dir>] [--detector <id|dir>] [--repair <0..1>]
-//        [--tone <0..1>] [--max-images <n>] [--seed <n>] [--json]
+//        [--tone <0..1>] [--max-images <n>] [--seed <n>] [--synth <preset|recipe.json>] [--json]
 //
-// Defaults: the bundled old-photo model and damage detector, repair 0.5, tone 0.5. A pixel is damaged where
+// Defaults: the bundled old-photo model and damage detector, repair 0.5, tone 0.5, --synth old-photo-damage
+// (docs/models/old-photo-damage-v1.recipe.json is the one before flakes joined it). A pixel is damaged where
 // the synthesis covered it at least 25%. Runs on the best backend unless STUDIO_BACKEND says otherwise.
 import { parseArgs } from 'node:util';
 import { initBackend, resolvePreference } from '../src/main/engine/backend';
-import { deriveSeed, loadRgbImage, openDataset, presetRecipe, synthesize, type RgbImage } from '../src/main/engine/data/index';
+import { deriveSeed, loadRgbImage, openDataset, resolvePreset, synthesize, type RgbImage } from '../src/main/engine/data/index';
 import { loadDamageDetector, loadRestoreModel, type RestoreModel } from '../src/main/engine/infer/model';
 import { detectDamage, repairThreshold } from '../src/main/engine/infer/repair';
 import { fillDamage } from '../src/main/engine/infer/fill';
@@ -24,6 +25,7 @@ import { addCounts, countMask, psnr, psnrFromMse, scoreCounts, squaredError, ssi
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
+    synth: { type: 'string', default: 'old-photo-damage' },
     model: { type: 'string', default: 'old-photo' },
     detector: { type: 'string' },
     repair: { type: 'string', default: '0.5' },
@@ -35,7 +37,7 @@ const { values, positionals } = parseArgs({
 });
 const data = positionals[0];
 if (!data) {
-  console.error('Usage: npm run bench:old-photo -- <folder of clean photos> [--model <restorer>] [--detector <detector>] [--repair <0..1>] [--tone <0..1>] [--max-images <n>] [--seed <n>] [--json]');
+  console.error('Usage: npm run bench:old-photo -- <folder of clean photos> [--model <restorer>] [--detector <detector>] [--repair <0..1>] [--tone <0..1>] [--max-images <n>] [--seed <n>] [--synth <preset|recipe.json>] [--json]');
   process.exit(2);
 }
 const seed = Number(values.seed);
@@ -44,7 +46,8 @@ const toneStrength = Number(values.tone);
 await initBackend(resolvePreference(process.env.STUDIO_BACKEND ?? 'auto'));
 const restorer = await loadRestoreModel(values.model);
 const detector = await loadDamageDetector(values.detector);
-const recipe = presetRecipe('old-photo-damage');
+const synthName = values.synth!;
+const recipe = await resolvePreset(synthName);
 
 /** The model over a whole image, tiled as restore tiles it. */
 function restore(model: RestoreModel, image: RgbImage): Promise<RgbImage> {
@@ -134,6 +137,7 @@ const result = {
   data,
   images: items.length,
   seed,
+  synth: synthName,
   model: values.model,
   detector: values.detector ?? 'damage',
   repairStrength: Number(values.repair),
@@ -145,7 +149,7 @@ const result = {
 if (values.json) console.log(JSON.stringify(result));
 else {
   const input = rows[0]!;
-  console.log(`\nOld-photo pipeline, ${items.length} photos of ${data} damaged by old-photo-damage (seed ${seed}; repair ${result.repairStrength}, tone ${toneStrength}):`);
+  console.log(`\nOld-photo pipeline, ${items.length} photos of ${data} damaged by ${synthName} (seed ${seed}; repair ${result.repairStrength}, tone ${toneStrength}):`);
   console.log('| stage | PSNR (dB) | gain | SSIM | PSNR on damaged pixels (dB) | gain | s / photo |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) {
