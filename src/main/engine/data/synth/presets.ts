@@ -138,7 +138,7 @@ export const OLD_PHOTO_DAMAGE: DegradationRecipe = {
     { op: 'contrast', p: 0.4, amount: [0.1, 0.4] },
     // Flakes (lost emulsion: ragged white patches up to ~20 px) joined on 2026-12-06, after the bundled detector
     // missed them on a real scan; the recipe before is docs/models/old-photo-damage-v1.recipe.json.
-    { ...SURFACE_DAMAGE, steps: [...SURFACE_DAMAGE.steps, { op: 'flakes', p: 0.35, count: [1, 5] }] },
+    { ...SURFACE_DAMAGE, steps: [...SURFACE_DAMAGE.steps, { op: 'flakes', p: 0.5, count: [3, 15] }] },
     ...SCAN,
   ],
 };
