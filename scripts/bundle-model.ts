@@ -3,7 +3,7 @@
 //
 //   npm run bundle:model -- --from <trained model folder> --id <id> --commands <file> \
 //     [--quality <bench:quality --json output>] [--threads <n>] [--notes <text>] [--description <what it restores>]
-//     [--prior-seconds <n>] [--preset <name>] [--out-dir resources/models]
+//     [--prior-seconds <n>] [--preset <name>] [--name <display name>] [--out-dir resources/models]
 // --prior-seconds: training time of the runs before this one, for a model fine-tuned (--init-from) from an
 // earlier run: its card only times the last run, the provenance states the whole cost.
 // --preset: the named preset the model restores, for a model trained with a recipe file that a preset now
@@ -36,11 +36,12 @@ const { values } = parseArgs({
     description: { type: 'string' },
     'prior-seconds': { type: 'string', default: '0' },
     preset: { type: 'string' },
+    name: { type: 'string' },
     'out-dir': { type: 'string' },
   },
 });
 if (!values.from || !values.id || !values.commands) {
-  console.error('Usage: npm run bundle:model -- --from <model folder> --id <id> --commands <file> [--quality <json>] [--threads <n>] [--notes <text>] [--description <text>] [--prior-seconds <n>] [--preset <name>]');
+  console.error('Usage: npm run bundle:model -- --from <model folder> --id <id> --commands <file> [--quality <json>] [--threads <n>] [--notes <text>] [--description <text>] [--prior-seconds <n>] [--preset <name>] [--name <display name>]');
   process.exit(2);
 }
 const id = PackageIdSchema.parse(values.id);
@@ -73,6 +74,7 @@ const machine = `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, 
 const bundled = ModelCardSchema.parse({
   ...card,
   id,
+  ...(values.name ? { name: values.name } : {}),
   restores: {
     ...card.restores,
     ...(values.preset ? { preset: values.preset } : {}),

@@ -23,7 +23,7 @@ async function bundle(args: string[]): Promise<{ code: number; stderr: string }>
   }
 }
 
-test('bundle:model writes the provenance and, with --preset, the preset the model restores; an unknown preset is refused', async () => {
+test('bundle:model writes the provenance and, with --preset and --name, what the model restores and its name; an unknown preset is refused', async () => {
   const { dir, cleanup } = await tempDir();
   try {
     const trained = join(dir, 'trained');
@@ -37,11 +37,12 @@ test('bundle:model writes the provenance and, with --preset, the preset the mode
     await writeFile(commands, '# how it was made\nnpm run studio -- train --synth docs/models/old-photo-restore.recipe.json\n');
     const out = join(dir, 'bundled');
 
-    const done = await bundle(['--from', from, '--id', 'old-photo', '--commands', commands, '--preset', 'old-photo-restore', '--description', 'Old photos', '--prior-seconds', '60', '--out-dir', out]);
+    const done = await bundle(['--from', from, '--id', 'old-photo', '--commands', commands, '--preset', 'old-photo-restore', '--description', 'Old photos', '--name', 'Old photo', '--prior-seconds', '60', '--out-dir', out]);
     assert.equal(done.code, 0, done.stderr);
     const card = JSON.parse(await readFile(join(out, 'old-photo', 'card.json'), 'utf8'));
     assert.deepEqual(card.restores, { preset: 'old-photo-restore', description: 'Old photos' });
     assert.equal(card.id, 'old-photo');
+    assert.equal(card.name, 'Old photo');
     assert.deepEqual(card.provenance.commands, ['npm run studio -- train --synth docs/models/old-photo-restore.recipe.json']);
     assert.equal(card.provenance.trainingSeconds, 60);
 
