@@ -3,9 +3,13 @@
 //
 //   npm run bundle:model -- --from <trained model folder> --id <id> --commands <file> \
 //     [--quality <bench:quality --json output>] [--threads <n>] [--notes <text>] [--description <what it restores>]
-//     [--prior-seconds <n>] [--preset <name>] [--name <display name>] [--out-dir resources/models]
+//     [--prior-seconds <n>] [--preset <name>] [--name <display name>] [--checkpoint <run-dir>/checkpoints/epoch-NNNN]
+//     [--out-dir resources/models]
 // --prior-seconds: training time of the runs before this one, for a model fine-tuned (--init-from) from an
 // earlier run: its card only times the last run, the provenance states the whole cost.
+// --checkpoint: bundle the weights of one epoch of the run instead of the saved model's (which --restore-best took
+// from the epoch with the best validation PSNR, a noisy choice on a small validation set); the card's final
+// metrics become that epoch's.
 // --preset: the named preset the model restores, for a model trained with a recipe file that a preset now
 // names (its card would otherwise say the file's path, which means nothing on a user's machine).
 //
@@ -37,11 +41,12 @@ const { values } = parseArgs({
     'prior-seconds': { type: 'string', default: '0' },
     preset: { type: 'string' },
     name: { type: 'string' },
+    checkpoint: { type: 'string' },
     'out-dir': { type: 'string' },
   },
 });
 if (!values.from || !values.id || !values.commands) {
-  console.error('Usage: npm run bundle:model -- --from <model folder> --id <id> --commands <file> [--quality <json>] [--threads <n>] [--notes <text>] [--description <text>] [--prior-seconds <n>] [--preset <name>] [--name <display name>]');
+  console.error('Usage: npm run bundle:model -- --from <model folder> --id <id> --commands <file> [--quality <json>] [--threads <n>] [--notes <text>] [--description <text>] [--prior-seconds <n>] [--preset <name>] [--name <display name>] [--checkpoint <dir>]');
   process.exit(2);
 }
 const id = PackageIdSchema.parse(values.id);
@@ -68,13 +73,29 @@ if (values.quality) {
     .map(({ model: _model, ...r }) => ({ ...r, data: basename(quality.data.replace(/[\\/]+$/, '')), seed: quality.seed }));
 }
 
+/** A run checkpoint's state.json: the epoch it holds and the learning curves up to it. */
+const CheckpointStateSchema = z.object({
+  epoch: z.number().int().positive(),
+  history: z.array(z.object({ epoch: z.number(), loss: z.number(), valLoss: z.number().optional(), valPsnr: z.number().optional(), valSsim: z.number().optional() }).passthrough()),
+});
+/** The model files a checkpoint holds, which replace the saved model's. */
+const CHECKPOINT_MODEL_FILES = ['model.json', 'weights.bin'];
+
 const card = await readCard(values.from);
+let finalMetrics = card.training?.finalMetrics ?? null;
+if (values.checkpoint) {
+  const state = CheckpointStateSchema.parse(JSON.parse(await readFile(join(values.checkpoint, 'state.json'), 'utf8')));
+  const record = state.history.find((h) => h.epoch === state.epoch);
+  if (!record) throw new Error(`${values.checkpoint}/state.json has no history for its epoch ${state.epoch}.`);
+  finalMetrics = { psnr: record.valPsnr ?? null, ssim: record.valSsim ?? null, loss: record.valLoss ?? record.loss };
+}
 const cpu = cpus();
 const machine = `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${card.training?.backend ?? 'unknown'} backend with ${values.threads} thread(s), Node ${process.version}`;
 const bundled = ModelCardSchema.parse({
   ...card,
   id,
   ...(values.name ? { name: values.name } : {}),
+  ...(card.training ? { training: { ...card.training, finalMetrics } } : {}),
   restores: {
     ...card.restores,
     ...(values.preset ? { preset: values.preset } : {}),
@@ -97,6 +118,7 @@ await writeDirAtomic(
       if (name === CARD_JSON) continue;
       await copyFile(join(values.from!, name), join(dir, name));
     }
+    if (values.checkpoint) for (const name of CHECKPOINT_MODEL_FILES) await copyFile(join(values.checkpoint, name), join(dir, name));
     await writeFile(join(dir, CARD_JSON), `${JSON.stringify(bundled, null, 2)}\n`);
   },
   { replace: true },
