@@ -124,4 +124,4 @@ await writeDirAtomic(
   { replace: true },
 );
 await verifyPackage(target);
-console.log(`Bundled ${card.name} as ${target} (${evaluations.length} held-out scores, ${commands.length} commands).`);
+console.log(`Bundled ${bundled.name} as ${target} (${evaluations.length} held-out scores, ${commands.length} commands).`);
