@@ -8,8 +8,9 @@
 // --prior-seconds: training time of the runs before this one, for a model fine-tuned (--init-from) from an
 // earlier run: its card only times the last run, the provenance states the whole cost.
 // --checkpoint: bundle the weights of one epoch of the run instead of the saved model's (which --restore-best took
-// from the epoch with the best validation PSNR, a noisy choice on a small validation set); the card's final
-// metrics become that epoch's.
+// from the epoch with the best validation PSNR, a noisy choice on a small validation set, or which a run still
+// going saved when it was last stopped); the card's learning curves, final metrics and training time become
+// that checkpoint's.
 // --preset: the named preset the model restores, for a model trained with a recipe file that a preset now
 // names (its card would otherwise say the file's path, which means nothing on a user's machine).
 //
@@ -27,7 +28,7 @@ import { writeDirAtomic } from '../src/main/fs-atomic';
 import { CARD_JSON, readCard, verifyPackage } from '../src/main/engine/package/index';
 import { bundledModelsDir } from '../src/main/paths';
 import { presetRecipe } from '../src/main/engine/data/synth/presets';
-import { HeldOutScoreSchema, ModelCardSchema, PackageIdSchema, type HeldOutScore } from '#shared/model-card';
+import { EpochRecordSchema, HeldOutScoreSchema, ModelCardSchema, PackageIdSchema, type HeldOutScore } from '#shared/model-card';
 
 const { values } = parseArgs({
   options: {
@@ -76,18 +77,26 @@ if (values.quality) {
 /** A run checkpoint's state.json: the epoch it holds and the learning curves up to it. */
 const CheckpointStateSchema = z.object({
   epoch: z.number().int().positive(),
-  history: z.array(z.object({ epoch: z.number(), loss: z.number(), valLoss: z.number().optional(), valPsnr: z.number().optional(), valSsim: z.number().optional() }).passthrough()),
+  history: z.array(EpochRecordSchema),
+  /** Seconds of training up to this checkpoint. */
+  elapsed: z.number().nonnegative().optional(),
 });
 /** The model files a checkpoint holds, which replace the saved model's. */
 const CHECKPOINT_MODEL_FILES = ['model.json', 'weights.bin'];
 
 const card = await readCard(values.from);
-let finalMetrics = card.training?.finalMetrics ?? null;
-if (values.checkpoint) {
+let training = card.training;
+if (values.checkpoint && training) {
+  // The run may have gone on since the model was saved (or stopped): the checkpoint says what it holds.
   const state = CheckpointStateSchema.parse(JSON.parse(await readFile(join(values.checkpoint, 'state.json'), 'utf8')));
   const record = state.history.find((h) => h.epoch === state.epoch);
   if (!record) throw new Error(`${values.checkpoint}/state.json has no history for its epoch ${state.epoch}.`);
-  finalMetrics = { psnr: record.valPsnr ?? null, ssim: record.valSsim ?? null, loss: record.valLoss ?? record.loss };
+  training = {
+    ...training,
+    history: state.history.filter((h) => h.epoch <= state.epoch),
+    finalMetrics: { psnr: record.valPsnr ?? null, ssim: record.valSsim ?? null, loss: record.valLoss ?? record.loss },
+    seconds: state.elapsed ?? training.seconds,
+  };
 }
 const cpu = cpus();
 const machine = `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${card.training?.backend ?? 'unknown'} backend with ${values.threads} thread(s), Node ${process.version}`;
@@ -95,7 +104,7 @@ const bundled = ModelCardSchema.parse({
   ...card,
   id,
   ...(values.name ? { name: values.name } : {}),
-  ...(card.training ? { training: { ...card.training, finalMetrics } } : {}),
+  training,
   restores: {
     ...card.restores,
     ...(values.preset ? { preset: values.preset } : {}),
@@ -104,7 +113,7 @@ const bundled = ModelCardSchema.parse({
   provenance: {
     commands,
     machine,
-    trainingSeconds: priorSeconds + (card.training?.seconds ?? 0),
+    trainingSeconds: priorSeconds + (training?.seconds ?? 0),
     evaluations,
     ...(values.notes ? { notes: values.notes } : {}),
   },

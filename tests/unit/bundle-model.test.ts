@@ -55,7 +55,7 @@ test('bundle:model writes the provenance and, with --preset and --name, what the
   }
 });
 
-test('bundle:model --checkpoint ships one epoch of the run: its weights, and its validation scores as the final ones', async () => {
+test('bundle:model --checkpoint ships one epoch of the run: its weights, its validation scores as the final ones, its training time', async () => {
   const { dir, cleanup } = await tempDir();
   try {
     const history = [1, 2, 3].map((epoch) => ({ epoch, loss: 0.1 / epoch, valLoss: 0.2 / epoch, valPsnr: 20 + epoch, valSsim: 0.5 + epoch / 10, lr: 1e-3, patchesPerSecond: 10, elapsed: 40 * epoch }));
@@ -68,7 +68,8 @@ test('bundle:model --checkpoint ships one epoch of the run: its weights, and its
     const checkpoint = join(dir, 'run-folder', 'checkpoints', 'epoch-0003');
     await mkdir(checkpoint, { recursive: true });
     for (const name of ['model.json', 'weights.bin']) await copyFile(join(laterDir, name), join(checkpoint, name));
-    await writeFile(join(checkpoint, 'state.json'), JSON.stringify({ epoch: 3, history }));
+    // The saved card says 120 s of training; the checkpoint, written later in the run, says 150.
+    await writeFile(join(checkpoint, 'state.json'), JSON.stringify({ epoch: 3, history, elapsed: 150 }));
     const commands = join(dir, 'commands.txt');
     await writeFile(commands, 'npm run studio -- train\n');
 
@@ -80,6 +81,8 @@ test('bundle:model --checkpoint ships one epoch of the run: its weights, and its
     const card = JSON.parse(await readFile(join(shipped, 'card.json'), 'utf8'));
     assert.deepEqual(card.training.finalMetrics, { psnr: 23, ssim: 0.8, loss: 0.2 / 3 });
     assert.equal(card.training.history.length, 3);
+    assert.equal(card.training.seconds, 150, 'the training time up to the checkpoint');
+    assert.equal(card.provenance.trainingSeconds, 150);
   } finally {
     await cleanup();
   }
