@@ -18,11 +18,15 @@ export const ArchitectureIdSchema = z.enum([
   'unet',
   'nafnet-tiny',
   'damage-unet',
+  'fill-unet',
 ]);
 export type ArchitectureId = z.infer<typeof ArchitectureIdSchema>;
 
-/** restore: photo in, photo out; classify: a damage score; detect: a per-pixel damage map (see data/target). */
-export const ModelTaskSchema = z.enum(['restore', 'classify', 'detect']);
+/**
+ * restore: photo in, photo out; classify: a damage score; detect: a per-pixel damage map (see data/target);
+ * fill: photo + damage mask in, the photo with the masked pixels filled out.
+ */
+export const ModelTaskSchema = z.enum(['restore', 'classify', 'detect', 'fill']);
 export type ModelTask = z.infer<typeof ModelTaskSchema>;
 
 export const HyperValueSchema = z.union([z.number(), z.string(), z.boolean()]);

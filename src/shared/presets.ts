@@ -57,6 +57,11 @@ export const PRESETS: PresetInfo[] = [
       'old-photo-damage without its colour changes (the tone stage handles fading), one photo in ten left clean: what the bundled old-photo restorer learns',
     choices: [{ id: 'old-photo-restore', label: 'Old photo: damage, grain, blur, JPEG (tone left to the tone stage)' }],
   },
+  {
+    name: 'old-photo-fill',
+    description:
+      'old-photo-damage without its colour changes, every photo damaged (flakes included): what the damage filler learns to fill',
+  },
   { name: 'none', description: 'no degradation (degraded = clean)' },
   { name: '<file>.json', description: 'a recipe file (see DegradationStepSchema)' },
 ];

@@ -76,7 +76,8 @@ test('every architecture of the model zoo trains one step on wasm', async () => 
       model = arch.build({}, { height: h, width: w });
     }
     const optimizer = tf.train.adam(1e-3);
-    const x = tf.randomUniform([2, h, w, 3]);
+    // A filler takes the photo and its damage mask (4 channels), every other architecture the photo.
+    const x = tf.randomUniform([2, h, w, model.inputs[0]!.shape[3]!]);
     const out = model.outputs[0]!.shape;
     const y = out.length === 2 ? tf.tensor2d([[0], [1]]) : tf.randomUniform([2, h, w, 3]);
     const loss = trainStep(model, optimizer, x, y);

@@ -44,9 +44,9 @@ function fixedWeights(model: tfl.LayersModel): tf.Tensor[] {
   return model.getWeights().map((w, i) => tf.tensor(randomArray(w.size, RUN_SEED + 31 * i, [-0.15, 0.15]), w.shape));
 }
 
-function inputFor(shape: [number, number], seed: number): tf.Tensor4D {
+function inputFor(shape: [number, number], seed: number, channels: number): tf.Tensor4D {
   const [h, w] = shape;
-  return tf.tensor4d(randomArray(2 * h * w * 3, seed, [0, 1]), [2, h, w, 3]);
+  return tf.tensor4d(randomArray(2 * h * w * channels, seed, [0, 1]), [2, h, w, channels]);
 }
 
 function buildFixed(id: keyof typeof ARCHITECTURES): { model: tfl.LayersModel; size: [number, number] } {
@@ -66,7 +66,8 @@ function buildFixed(id: keyof typeof ARCHITECTURES): { model: tfl.LayersModel; s
 async function runOn(backend: 'tensorflow' | 'wasm', id: keyof typeof ARCHITECTURES, inputSeed = RUN_SEED + 7): Promise<Result> {
   await initBackend(backend);
   const { model, size } = buildFixed(id);
-  const x = inputFor(size, inputSeed);
+  // A filler takes the photo and its damage mask (4 channels).
+  const x = inputFor(size, inputSeed, model.inputs[0]!.shape[3]!);
   try {
     const output = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
     const { loss, grads } = tf.tidy(() => {

@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARCHITECTURE_IDS, ARCHITECTURES } from '../../../src/main/engine/models/index';
+import { ARCHITECTURE_IDS, ARCHITECTURES, inputChannelsFor } from '../../../src/main/engine/models/index';
 import { fileIOHandler, loadModelFiles, saveModelFiles } from '../../../src/main/engine/package/model-io';
 import { useTestBackend } from '../../helpers/native';
 
@@ -51,7 +51,7 @@ test('save then load gives identical outputs for every architecture (custom laye
           model.layers.map((l) => l.getClassName()),
           id,
         );
-        const shape = arch.task === 'classify' ? [2, 32, 32, 3] : [1, 11, 13, 3];
+        const shape = arch.task === 'classify' ? [2, 32, 32, 3] : [1, 11, 13, inputChannelsFor(arch.task)];
         const x = tf.randomUniform(shape);
         const outs = [model, loaded, viaHandler].map((m) => m.predict(x) as tf.Tensor);
         const a = outs[0]!.dataSync();

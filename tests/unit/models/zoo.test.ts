@@ -19,7 +19,7 @@ await useTestBackend();
 test('the registry lists every architecture by id', () => {
   assert.deepEqual(
     [...ARCHITECTURE_IDS].sort(),
-    ['autoencoder', 'classifier', 'damage-unet', 'ddsrcnn', 'dncnn', 'esrcnn', 'ffdnet', 'nafnet-tiny', 'unet', 'vgg16-restorer'],
+    ['autoencoder', 'classifier', 'damage-unet', 'ddsrcnn', 'dncnn', 'esrcnn', 'ffdnet', 'fill-unet', 'nafnet-tiny', 'unet', 'vgg16-restorer'],
   );
   for (const info of listArchitectures()) {
     ArchitectureInfoSchema.parse(info);

@@ -18,7 +18,7 @@ import { LruCache } from './lru';
 import { type PixelSource, cropRect, extractPatch } from './patches';
 import { Rng, deriveSeed } from './rng';
 import { type DegradationRecipe, synthesize } from './synth/recipe';
-import { type TrainingTarget, targetPixels } from './target';
+import { type TrainingTarget, inputChannels, trainingPair } from './target';
 import type { PatchBatch, PatchSampler } from './types';
 import { cancelled, Waiters } from './waiters';
 
@@ -180,8 +180,9 @@ export class StreamingPatchSampler implements PatchSampler {
     if (!this.recipe && this.items.some((i) => !i.degraded)) {
       throw new StudioError('BAD_INPUT', 'A clean-only dataset needs a degradation recipe (a preset such as gaussian:25 or old-photo).');
     }
-    if (this.target === 'damage' && (!this.recipe || this.items.some((i) => i.degraded))) {
-      throw new StudioError('BAD_INPUT', 'Damage detection learns where the synthesis drew the damage: it needs a folder of clean photos and a recipe.');
+    if (this.target !== 'clean' && (!this.recipe || this.items.some((i) => i.degraded))) {
+      const what = this.target === 'damage' ? 'Damage detection learns where the synthesis drew the damage' : 'Damage filling learns to fill what the synthesis drew';
+      throw new StudioError('BAD_INPUT', `${what}: it needs a folder of clean photos and a recipe.`);
     }
     this.cache = new LruCache(this.options.cacheImages, this.options.cacheBytes);
     this.mixRng = new Rng(deriveSeed(this.options.seed, 'mix'));
@@ -222,7 +223,7 @@ export class StreamingPatchSampler implements PatchSampler {
   }
 
   stats(): SamplerStats {
-    const patchBytes = this.options.patchSize * this.options.patchSize * 3 * 4 * 2;
+    const patchBytes = this.options.patchSize * this.options.patchSize * (3 + inputChannels(this.target)) * 4;
     return {
       ...this.counters,
       waits: this.waiters.waits,
@@ -289,17 +290,19 @@ export class StreamingPatchSampler implements PatchSampler {
   private emitBatch(): void {
     const { batchSize: b, patchSize: p } = this.options;
     const size = p * p * 3;
+    const inChannels = inputChannels(this.target);
+    const inSize = p * p * inChannels;
     const clean = new Float32Array(b * size);
-    const degraded = new Float32Array(b * size);
+    const degraded = new Float32Array(b * inSize);
     for (let k = 0; k < b; k++) {
       const i = this.mixRng.int(this.pool.length);
       const patch = this.pool[i]!;
       this.pool[i] = this.pool[this.pool.length - 1]!;
       this.pool.pop();
       clean.set(patch.clean, k * size);
-      degraded.set(patch.degraded, k * size);
+      degraded.set(patch.degraded, k * inSize);
     }
-    const batch: PatchBatch = { degraded, clean, batch: b, height: p, width: p, channels: 3, epoch: this.currentEpoch };
+    const batch: PatchBatch = { degraded, clean, batch: b, height: p, width: p, channels: 3, ...(inChannels !== 3 ? { inputChannels: inChannels } : {}), epoch: this.currentEpoch };
     this.counters.batches++;
     if (!this.waiters.resolveNext(batch)) this.queue.push(batch);
   }
@@ -375,16 +378,18 @@ export class StreamingPatchSampler implements PatchSampler {
       const synth = await synthesize(cleanWin, this.recipe!, rng.fork('synth'));
       this.counters.synthMs += performance.now() - started;
       if (this.closed) return;
-      cleanSrc = floatSource({ width: win, height: winH, data: targetPixels(this.target, cleanWin.data, synth) });
-      degradedSrc = floatSource(synth.image);
+      const pair = trainingPair(this.target, cleanWin.data, synth);
+      cleanSrc = floatSource({ width: win, height: winH, data: pair.target });
+      degradedSrc = { ...floatSource({ width: win, height: winH, data: pair.input }), channels: inputChannels(this.target) };
     }
     const { patchSize: p, patchesPerImage, augment } = this.options;
     const size = p * p * 3;
+    const inSize = p * p * inputChannels(this.target);
     for (let k = 0; k < patchesPerImage; k++) {
       const x0 = rng.int(cleanSrc.width - p + 1);
       const y0 = rng.int(cleanSrc.height - p + 1);
       const t = augment ? rng.int(8) : 0;
-      const patch: Patch = { clean: new Float32Array(size), degraded: new Float32Array(size) };
+      const patch: Patch = { clean: new Float32Array(size), degraded: new Float32Array(inSize) };
       extractPatch(cleanSrc, x0, y0, p, t, patch.clean, 0);
       extractPatch(degradedSrc, x0, y0, p, t, patch.degraded, 0);
       this.pool.push(patch);

@@ -9,6 +9,8 @@ export interface PatchBatch {
   height: number;
   width: number;
   channels: 3;
+  /** Channels of `degraded` when it holds more than the photo: 4 for a filler (photo + damage mask). Absent means 3. */
+  inputChannels?: number;
   /** Optional: the training epoch (0-based) the batch's last patches come from. */
   epoch?: number;
 }

@@ -6,7 +6,7 @@ import { type RawRgbImage, decodeFailureReason, decodeImageFile } from './image'
 import { cropRect } from './patches';
 import { deriveSeed } from './rng';
 import { type DegradationRecipe, synthesize } from './synth/recipe';
-import { type TrainingTarget, targetPixels } from './target';
+import { type TrainingTarget, inputChannels, trainingPair } from './target';
 import type { SamplerWarning } from './sampler';
 import type { PatchBatch } from './types';
 
@@ -59,9 +59,11 @@ export function createValidationSet(options: ValidationOptions): ValidationSet {
   if (!options.recipe && items.some((i) => !i.degraded)) {
     throw new StudioError('BAD_INPUT', 'A clean-only validation set needs a degradation recipe.');
   }
-  if (options.target === 'damage' && items.some((i) => i.degraded)) {
-    throw new StudioError('BAD_INPUT', 'Damage detection is validated on synthesised damage: it needs a folder of clean photos.');
+  const target = options.target ?? 'clean';
+  if (target !== 'clean' && items.some((i) => i.degraded)) {
+    throw new StudioError('BAD_INPUT', `Damage ${target === 'damage' ? 'detection' : 'filling'} is validated on synthesised damage: it needs a folder of clean photos.`);
   }
+  const inChannels = inputChannels(target);
   const skipped = new Map<string, string>();
   let cache: ValidationSample[] | null = null;
 
@@ -95,7 +97,8 @@ export function createValidationSet(options: ValidationOptions): ValidationSet {
     const cleanCrop = cropRect(clean, x, y, w, h);
     if (degraded) return { id: item.id, width: w, height: h, clean: cleanCrop, degraded: cropRect(degraded, x, y, w, h) };
     const synth = await synthesize({ width: w, height: h, data: cleanCrop }, options.recipe!, deriveSeed(seed, 'val', item.id));
-    return { id: item.id, width: w, height: h, clean: targetPixels(options.target ?? 'clean', cleanCrop, synth), degraded: synth.image.data };
+    const pair = trainingPair(target, cleanCrop, synth);
+    return { id: item.id, width: w, height: h, clean: pair.target, degraded: pair.input };
   }
 
   function skip(item: DatasetItem, file: string, reason: string): null {
@@ -132,13 +135,14 @@ export function createValidationSet(options: ValidationOptions): ValidationSet {
     const flush = (): PatchBatch => {
       const first = group[0]!;
       const n = first.width * first.height * 3;
+      const nIn = first.width * first.height * inChannels;
       const clean = new Float32Array(group.length * n);
-      const degraded = new Float32Array(group.length * n);
+      const degraded = new Float32Array(group.length * nIn);
       group.forEach((s, i) => {
         clean.set(s.clean, i * n);
-        degraded.set(s.degraded, i * n);
+        degraded.set(s.degraded, i * nIn);
       });
-      const batch: PatchBatch = { clean, degraded, batch: group.length, height: first.height, width: first.width, channels: 3 };
+      const batch: PatchBatch = { clean, degraded, batch: group.length, height: first.height, width: first.width, channels: 3, ...(inChannels !== 3 ? { inputChannels: inChannels } : {}) };
       group = [];
       return batch;
     };

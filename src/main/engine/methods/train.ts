@@ -101,10 +101,10 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
   }
 
   const { dataset, recipe: degradation } = await openJobData(params.data, params.synth);
-  if (arch.task === 'detect' && !(degradation && recipeDrawsDamage(degradation))) {
+  if ((arch.task === 'detect' || arch.task === 'fill') && !(degradation && recipeDrawsDamage(degradation))) {
     throw new StudioError(
       'BAD_INPUT',
-      `${arch.name} learns where the synthesis draws damage: train it on a folder of clean photos with a preset that draws scratches or dust, such as old-photo-damage${params.synth ? ` ("${params.synth}" draws none)` : ''}.`,
+      `${arch.name} learns ${arch.task === 'detect' ? 'where the synthesis draws damage' : 'to fill the damage the synthesis draws'}: train it on a folder of clean photos with a preset that draws scratches or dust, such as old-photo-damage${params.synth ? ` ("${params.synth}" draws none)` : ''}.`,
     );
   }
   const split = splitDataset(dataset.items, { valFraction: params.validationFraction, seed: params.seed });
@@ -159,8 +159,9 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
     await saveState({});
     const warn = (message: string): void => emit({ type: 'warning', message });
     const onWarning = (w: { file: string; reason: string }): void => warn(`${w.file}: ${w.reason} (skipped)`);
-    // A detector learns the synthesis' damage map instead of the clean photo (see data/target.ts).
-    const target = arch.task === 'detect' ? 'damage' : 'clean';
+    // A detector learns the synthesis' damage map instead of the clean photo, a filler the clean photo under
+    // the damage from the photo and its mask (see data/target.ts).
+    const target = arch.task === 'detect' ? 'damage' : arch.task === 'fill' ? 'fill' : 'clean';
     sampler = await createPatchSampler({
       items: split.train,
       recipe: degradation,

@@ -10,7 +10,7 @@ import { ddsrcnn } from './ddsrcnn';
 import { vgg16Restorer } from './vgg16-restorer';
 import { dncnn } from './dncnn';
 import { ffdnet } from './ffdnet';
-import { damageUnet, unet } from './unet';
+import { damageUnet, fillUnet, unet } from './unet';
 import { nafnetTiny } from './nafnet-tiny';
 import { registerCustomLayers } from './layers';
 
@@ -27,6 +27,7 @@ export const ARCHITECTURES: Readonly<Record<ArchitectureId, Architecture>> = {
   unet,
   'nafnet-tiny': nafnetTiny,
   'damage-unet': damageUnet,
+  'fill-unet': fillUnet,
 };
 
 export const ARCHITECTURE_IDS: readonly ArchitectureId[] = ArchitectureIdSchema.options;
@@ -52,3 +53,4 @@ export type { Architecture, BuildOptions, ModelStats } from './types';
 export { extractFeatures, FEATURE_LAYER } from './classifier';
 export { CUSTOM_LAYERS, registerCustomLayers } from './layers';
 export { countMacs } from './macs';
+export { inputChannelsFor } from './unet';

@@ -203,6 +203,33 @@ export class Subtract extends tfl.layers.Layer {
   }
 }
 
+/**
+ * The mask-conditioned filler's output: [photo + mask (c + 1 channels), correction (c channels)] -> photo +
+ * mask x correction. Where the mask is 0 the photo passes through exactly, so the filler cannot touch a
+ * pixel the detector left alone, however it was trained.
+ */
+export class MaskedResidual extends tfl.layers.Layer {
+  static className = 'MaskedResidual';
+
+  constructor(args: LayerArgs = {}) {
+    super(args);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return [...(shapes(inputShape)[1] ?? [])];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const [photoAndMask, correction] = two(inputs, 'MaskedResidual');
+      const [n, h, w, c] = nhwc(correction, 'MaskedResidual');
+      const photo = tf.slice(photoAndMask, [0, 0, 0, 0], [n, h, w, c]);
+      const mask = tf.slice(photoAndMask, [0, 0, 0, c], [n, h, w, 1]);
+      return tf.add(photo, tf.mul(mask, correction));
+    });
+  }
+}
+
 /** NAFNet's SimpleGate: splits the channels in two halves and multiplies them. */
 export class SimpleGate extends tfl.layers.Layer {
   static className = 'SimpleGate';
@@ -339,6 +366,7 @@ export const CUSTOM_LAYERS = [
   PadToMultiple,
   CropToReference,
   Subtract,
+  MaskedResidual,
   SimpleGate,
   SimplifiedChannelAttention,
   LayerScale,
@@ -363,6 +391,7 @@ export const pixelShuffle = (x: Sym, blockSize = 2, name?: string): Sym => sym(n
 export const padToMultiple = (x: Sym, multiple: number, name?: string): Sym => sym(new PadToMultiple({ multiple, name }).apply(x));
 export const cropToReference = (x: Sym, ref: Sym, name?: string): Sym => sym(new CropToReference({ name }).apply([x, ref]));
 export const subtract = (a: Sym, b: Sym, name?: string): Sym => sym(new Subtract({ name }).apply([a, b]));
+export const maskedResidual = (photoAndMask: Sym, correction: Sym, name?: string): Sym => sym(new MaskedResidual({ name }).apply([photoAndMask, correction]));
 export const simpleGate = (x: Sym, name?: string): Sym => sym(new SimpleGate({ name }).apply(x));
 export const channelAttention = (x: Sym, name?: string): Sym => sym(new SimplifiedChannelAttention({ name }).apply(x));
 export const layerScale = (x: Sym, initValue = 0, name?: string): Sym => sym(new LayerScale({ initValue, name }).apply(x));

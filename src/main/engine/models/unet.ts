@@ -4,6 +4,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { type BuildOptions, type HyperParams, activationParam, bool, boolParam, defineArchitecture, intParam, num, str } from './types';
 import { add, asSym, concat, conv, cropToRef, imageInput, maxPool, padTo } from './blocks';
+import { maskedResidual } from './layers';
 
 const SHARED_PARAMS = [
   intParam('filters', 'Base filters', 16, 4, 128, 'Filters of the first level; each deeper level doubles them.'),
@@ -48,17 +49,41 @@ export const damageUnet = defineArchitecture({
   build: (hyper, shape) => buildUnet(hyper, shape, { residual: false, outputActivation: 'sigmoid', outputBias: DAMAGE_PRIOR_LOGIT }),
 });
 
+/**
+ * The mask-conditioned filler: the photo (its damage already interpolated by pull-push, infer/fill.ts) and the
+ * damage mask in one more channel go in; the U-Net predicts a correction that is applied only where the mask
+ * is set (MaskedResidual), so texture and edges are carried into the hole from its surroundings and every
+ * pixel outside the mask comes out exactly as it went in. Trained on the old-photo damage synthesis with the
+ * mask the synthesis drew (data/target.ts).
+ */
+export const fillUnet = defineArchitecture({
+  id: 'fill-unet',
+  name: 'Damage filler (U-Net, photo + mask)',
+  description:
+    'Fills the pixels a damage mask marks (scratches, dust, cracks, flakes) from their surroundings and leaves every other pixel exactly as it was. Takes the photo and the mask; trained with the old-photo-damage synthesis.',
+  task: 'fill',
+  padsInternally: true,
+  hyperParams: SHARED_PARAMS,
+  requiredMultiple: (h) => 2 ** num(h, 'depth'),
+  build: (hyper, shape) => buildUnet(hyper, shape, { residual: false, outputActivation: 'linear', maskInput: true }),
+});
+
+/** The channels a model of this task takes for `channels` image channels: one more (the mask) for a filler. */
+export function inputChannelsFor(task: string, channels = 3): number {
+  return task === 'fill' ? channels + 1 : channels;
+}
+
 /** The U-Net graph; `outputActivation` 'sigmoid' makes it a per-pixel probability map (damage detection). */
 export function buildUnet(
   hyper: HyperParams,
   { channels, height, width, name }: Required<BuildOptions>,
-  head: { residual: boolean; outputActivation: 'linear' | 'sigmoid'; outputBias?: number },
+  head: { residual: boolean; outputActivation: 'linear' | 'sigmoid'; outputBias?: number; maskInput?: boolean },
 ): tfl.LayersModel {
   const f = num(hyper, 'filters');
   const depth = num(hyper, 'depth');
   const k = num(hyper, 'kernelSize');
   const o = { activation: str(hyper, 'activation') };
-  const input = imageInput(channels, height, width);
+  const input = imageInput(head.maskInput ? channels + 1 : channels, height, width);
   const x0 = padTo(input, 2 ** depth);
   let x = x0;
   const skips: tfl.SymbolicTensor[] = [];
@@ -80,5 +105,6 @@ export function buildUnet(
   }
   x = conv(x, channels, 1, { name: 'output_conv', activation: head.outputActivation, biasInit: head.outputBias });
   if (head.residual) x = add([x, x0], 'residual');
+  if (head.maskInput) x = maskedResidual(x0, x, 'masked_residual');
   return tfl.model({ inputs: input, outputs: cropToRef(x, input), name });
 }

@@ -5,12 +5,17 @@ import { StudioError } from '#shared/rpc/errors';
 import type { TrainRecipe } from '#shared/model-card';
 import type { PatchBatch } from '../data/types';
 
+/** Channels of a batch's model input: 3, or 4 for a filler (photo + damage mask). */
+export function inputChannelsOf(batch: PatchBatch): number {
+  return batch.inputChannels ?? batch.channels;
+}
+
 export function checkBatch(batch: PatchBatch, recipe: TrainRecipe, what: string, fixedSize: boolean): void {
   const { batch: n, height: h, width: w, channels: c } = batch;
   if (c !== 3) throw new StudioError('BAD_INPUT', `${what} has ${String(c)} channels; training expects RGB (3).`);
-  const size = n * h * w * c;
-  if (batch.degraded.length !== size || batch.clean.length !== size) {
-    throw new StudioError('BAD_INPUT', `${what}: pixel arrays do not match ${n}x${h}x${w}x${c}.`);
+  const cIn = inputChannelsOf(batch);
+  if (batch.degraded.length !== n * h * w * cIn || batch.clean.length !== n * h * w * c) {
+    throw new StudioError('BAD_INPUT', `${what}: pixel arrays do not match ${n}x${h}x${w}x${cIn} in, ${n}x${h}x${w}x${c} out.`);
   }
   if (fixedSize && (h !== recipe.patchSize || w !== recipe.patchSize)) {
     throw new StudioError('BAD_INPUT', `${what} is ${h}x${w}; the recipe's patch size is ${recipe.patchSize}.`);
@@ -25,8 +30,20 @@ export function checkTrainingBatch(batch: PatchBatch, recipe: TrainRecipe, what:
 }
 
 export function batchTensors(batch: PatchBatch): [tf.Tensor4D, tf.Tensor4D] {
-  const shape: [number, number, number, number] = [batch.batch, batch.height, batch.width, batch.channels];
-  return [tf.tensor4d(batch.degraded, shape), tf.tensor4d(batch.clean, shape)];
+  const { batch: n, height: h, width: w, channels: c } = batch;
+  return [tf.tensor4d(batch.degraded, [n, h, w, inputChannelsOf(batch)]), tf.tensor4d(batch.clean, [n, h, w, c])];
+}
+
+/** The first three channels (the photo) of HWC pixels with `channels` channels. */
+export function photoChannels(pixels: Float32Array, channels: number): Float32Array {
+  if (channels === 3) return pixels;
+  const out = new Float32Array((pixels.length / channels) * 3);
+  for (let p = 0, i = 0; i < out.length; p += channels, i += 3) {
+    out[i] = pixels[p]!;
+    out[i + 1] = pixels[p + 1]!;
+    out[i + 2] = pixels[p + 2]!;
+  }
+  return out;
 }
 
 /** Classifier inputs: clean patches (label 0) then degraded ones (label 1). */

@@ -12,7 +12,7 @@ import { throwIfAborted } from '#shared/rpc/errors';
 import type { ModelTask, TrainRecipe } from '#shared/model-card';
 import type { PatchBatch } from '../data/types';
 import { psnrTf, ssimTf } from '../metrics/tf-metrics';
-import { batchTensors, checkBatch, classifierBatch, mean } from './batches';
+import { batchTensors, checkBatch, classifierBatch, inputChannelsOf, mean, photoChannels } from './batches';
 import { binaryAccuracy, binaryCrossEntropy, type LossFn } from './losses';
 import type { SampleImage } from './samples';
 
@@ -84,9 +84,12 @@ export async function validate(
       if (want > 0) {
         const restored = (await prediction.data()) as Float32Array;
         const size = batch.height * batch.width * batch.channels;
+        const cIn = inputChannelsOf(batch);
+        const inSize = batch.height * batch.width * cIn;
         for (let i = 0; i < want; i++) {
           samples.push({
-            degraded: batch.degraded.slice(i * size, (i + 1) * size),
+            // A filler's input shows as its photo (the damage already interpolated); the mask is not drawn.
+            degraded: photoChannels(batch.degraded.slice(i * inSize, (i + 1) * inSize), cIn),
             clean: batch.clean.slice(i * size, (i + 1) * size),
             restored: restored.slice(i * size, (i + 1) * size),
             height: batch.height,
@@ -112,11 +115,15 @@ export async function validate(
   };
 }
 
-/** Which crops of a batch the synthesis left exactly as they were (degraded equals clean). */
+/** Which crops of a batch the synthesis left exactly as they were (the input photo equals the target). */
 function untouchedCrops(batch: PatchBatch): boolean[] {
-  const size = batch.height * batch.width * batch.channels;
+  const pixels = batch.height * batch.width;
+  const c = batch.channels;
+  const cIn = inputChannelsOf(batch);
   return Array.from({ length: batch.batch }, (_, i) => {
-    for (let j = i * size; j < (i + 1) * size; j++) if (batch.degraded[j] !== batch.clean[j]) return false;
+    for (let p = i * pixels; p < (i + 1) * pixels; p++) {
+      for (let k = 0; k < c; k++) if (batch.degraded[p * cIn + k] !== batch.clean[p * c + k]) return false;
+    }
     return true;
   });
 }

@@ -115,6 +115,8 @@ const SCAN: DegradationRecipe[] = [
  */
 const PHOTO_AS_MADE: DegradationRecipe = { ...REPRODUCTION, p: 0.6 };
 
+const SURFACE_DAMAGE_WITH_FLAKES: DegradationRecipe = { ...SURFACE_DAMAGE, steps: [...SURFACE_DAMAGE.steps, { op: 'flakes', p: 0.5, count: [3, 15] }] };
+
 /**
  * "old-photo-damage": the damage a detector learns from, varied like real prints, in the order it happens:
  * the photo is made (black-and-white or colour, PHOTO_AS_MADE), the print ages (fades, yellows, loses
@@ -138,7 +140,7 @@ export const OLD_PHOTO_DAMAGE: DegradationRecipe = {
     { op: 'contrast', p: 0.4, amount: [0.1, 0.4] },
     // Flakes (lost emulsion: ragged white patches up to ~20 px) joined on 2026-12-06, after the bundled detector
     // missed them on a real scan; the recipe before is docs/models/old-photo-damage-v1.recipe.json.
-    { ...SURFACE_DAMAGE, steps: [...SURFACE_DAMAGE.steps, { op: 'flakes', p: 0.5, count: [3, 15] }] },
+    SURFACE_DAMAGE_WITH_FLAKES,
     ...SCAN,
   ],
 };
@@ -155,6 +157,14 @@ export const OLD_PHOTO_RESTORE: DegradationRecipe = {
   op: 'chain',
   steps: [{ op: 'chain', p: 0.9, steps: [PHOTO_AS_MADE, SURFACE_DAMAGE, ...SCAN] }],
 };
+
+/**
+ * "old-photo-fill": what the damage filler learns to fill. old-photo-damage without its colour changes: the
+ * filler is taught the clean photo under each defect, and a hole in a faded or sepia print filled with the
+ * clean photo's colours would stand out from its surroundings (the tone stage treats the photo as a whole).
+ * Every photo is damaged: an undamaged crop teaches a filler nothing.
+ */
+export const OLD_PHOTO_FILL: DegradationRecipe = { op: 'chain', steps: [PHOTO_AS_MADE, SURFACE_DAMAGE_WITH_FLAKES, ...SCAN] };
 
 /**
  * Blind JPEG, as photos arrive: any quality from 5 to 95 (half the draws below 40, where the artifacts are),
@@ -209,6 +219,8 @@ export function presetRecipe(name: string): DegradationRecipe {
       return OLD_PHOTO_DAMAGE;
     case 'old-photo-restore':
       return OLD_PHOTO_RESTORE;
+    case 'old-photo-fill':
+      return OLD_PHOTO_FILL;
     case 'none':
       return { op: 'chain', steps: [] };
     default:

@@ -7,7 +7,7 @@
 // the one below it, keeping its own known pixels (push). It is exact on known pixels, smooth inside holes,
 // costs O(pixels) and needs no model, so it works for thin defects (nearly all of them) at any photo size.
 // It cannot invent texture inside a large blotch: that is what a learned, mask-conditioned filler is for.
-import type { RgbImage } from '../data/image';
+import type { RgbImage } from './image';
 
 export interface FillOptions {
   /** Mask values at or above this are damage (0-1). Default 0.5: a detector's "more likely than not". */
