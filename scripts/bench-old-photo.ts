@@ -5,10 +5,10 @@
 // same photos undamaged through the pipeline (a stage must leave a clean photo alone). Never pass a folder
 // any of the models was trained on.
 //
-//   npm run bench:old-photo -- <clean-dir> [--model <restorer id|dir>] [--detector <id|dir>] [--repair <0..1>]
-//        [--tone <0..1>] [--max-images <n>] [--seed <n>] [--synth <preset|recipe.json>] [--json]
+//   npm run bench:old-photo -- <clean-dir> [--model <restorer id|dir>] [--detector <id|dir>] [--filler <id|dir|none>]
+//        [--repair <0..1>] [--tone <0..1>] [--max-images <n>] [--seed <n>] [--synth <preset|recipe.json>] [--json]
 //
-// Defaults: the bundled old-photo model and damage detector, repair 0.5, tone 0.5, --synth old-photo-damage
+// Defaults: the bundled old-photo model, damage detector and (as restore, when installed) damage filler, repair 0.5, tone 0.5, --synth old-photo-damage
 // (docs/models/old-photo-damage-v1.recipe.json is the one before flakes joined it). A pixel is damaged where
 // the synthesis covered it at least 25%. Runs on the best backend unless STUDIO_BACKEND says otherwise.
 import { parseArgs } from 'node:util';
@@ -16,7 +16,8 @@ import { initBackend, resolvePreference } from '../src/main/engine/backend';
 import { deriveSeed, loadRgbImage, openDataset, resolvePreset, synthesize, type RgbImage } from '../src/main/engine/data/index';
 import { loadDamageDetector, loadRestoreModel, type RestoreModel } from '../src/main/engine/infer/model';
 import { detectDamage, repairThreshold } from '../src/main/engine/infer/repair';
-import { fillDamage } from '../src/main/engine/infer/fill';
+import { fillDamage } from '../src/main/engine/data/fill';
+import { loadRepairFiller, refineFill } from '../src/main/engine/infer/learned-fill';
 import { planTiles } from '../src/main/engine/infer/memory';
 import { restoreTiled } from '../src/main/engine/infer/tiles';
 import { applyTone, planTone } from '../src/main/engine/infer/tone';
@@ -28,6 +29,7 @@ const { values, positionals } = parseArgs({
     synth: { type: 'string', default: 'old-photo-damage' },
     model: { type: 'string', default: 'old-photo' },
     detector: { type: 'string' },
+    filler: { type: 'string' },
     repair: { type: 'string', default: '0.5' },
     tone: { type: 'string', default: '0.5' },
     'max-images': { type: 'string' },
@@ -46,6 +48,7 @@ const toneStrength = Number(values.tone);
 await initBackend(resolvePreference(process.env.STUDIO_BACKEND ?? 'auto'));
 const restorer = await loadRestoreModel(values.model);
 const detector = await loadDamageDetector(values.detector);
+const filler = await loadRepairFiller(values.filler);
 const synthName = values.synth!;
 const recipe = await resolvePreset(synthName);
 
@@ -57,7 +60,8 @@ function restore(model: RestoreModel, image: RgbImage): Promise<RgbImage> {
 /** Repair: the detector's mask filled from around it; returns the photo and the mask it found. */
 async function repair(image: RgbImage): Promise<{ image: RgbImage; found: Float32Array }> {
   const found = await detectDamage(detector, image);
-  return { image: fillDamage(image, found, { threshold }).image, found };
+  const filled = fillDamage(image, found, { threshold });
+  return { image: filler && filled.filledShare > 0 ? await refineFill(filler, filled.image, filled.replaced) : filled.image, found };
 }
 
 /** Tone, planned on the photo as it came in (as restorePhoto does) and applied to `image`. */
@@ -122,6 +126,7 @@ for (const item of items) {
 process.stderr.write('\n');
 restorer.dispose();
 detector.dispose();
+filler?.dispose();
 
 const db = (p: Pooled): number => psnrFromMse(p.count === 0 ? 0 : p.sum / p.count);
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -140,6 +145,7 @@ const result = {
   synth: synthName,
   model: values.model,
   detector: values.detector ?? 'damage',
+  filler: filler?.id ?? 'none',
   repairStrength: Number(values.repair),
   toneStrength,
   rows,
@@ -149,7 +155,7 @@ const result = {
 if (values.json) console.log(JSON.stringify(result));
 else {
   const input = rows[0]!;
-  console.log(`\nOld-photo pipeline, ${items.length} photos of ${data} damaged by ${synthName} (seed ${seed}; repair ${result.repairStrength}, tone ${toneStrength}):`);
+  console.log(`\nOld-photo pipeline, ${items.length} photos of ${data} damaged by ${synthName} (seed ${seed}; repair ${result.repairStrength} with filler ${result.filler}, tone ${toneStrength}):`);
   console.log('| stage | PSNR (dB) | gain | SSIM | PSNR on damaged pixels (dB) | gain | s / photo |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) {

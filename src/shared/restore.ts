@@ -41,6 +41,11 @@ export const RestoreParamsSchema = z
     repair: z.number().min(0).max(1).optional(),
     /** The damage detector: a model id or folder; default the bundled "damage" model. */
     repairModel: z.string().min(1).optional(),
+    /**
+     * The damage filler that refines the repair's interpolated holes: a model id or folder, or NO_MODEL for the
+     * interpolation alone; default the bundled "fill" model when it is installed.
+     */
+    fillModel: z.string().min(1).optional(),
     modelsDir: z.string().min(1).optional(),
   })
   .strict();

@@ -7,6 +7,7 @@ import type { QueueAddResult } from '#shared/queue';
 import { StudioError } from '#shared/rpc/errors';
 import { listImages, planOutputs } from '../engine/infer/batch';
 import { DEFAULT_DAMAGE_MODEL, loadDamageDetector, loadRestoreModel, type ModelLookup } from '../engine/infer/model';
+import { loadRepairFiller } from '../engine/infer/learned-fill';
 import type { FormatChoice } from '../engine/infer/photo';
 import { connectRedis, jobIdFor, type RestoreJob } from './jobs';
 import { readPhotoList, type SkippedEntry } from './list-file';
@@ -72,12 +73,16 @@ export async function enqueuePhotos(request: EnqueueRequest): Promise<QueueAddRe
   const fingerprint = model.fingerprint;
   model.dispose();
   // The detector is pinned as the model is: a worker with another one refuses the job.
-  let repair: Pick<RestoreJob, 'repair' | 'repairModel' | 'repairFingerprint'> = {};
+  let repair: Pick<RestoreJob, 'repair' | 'repairModel' | 'repairFingerprint' | 'fillModel' | 'fillFingerprint'> = {};
   if (request.repair) {
     const repairModel = request.repairModel ?? DEFAULT_DAMAGE_MODEL;
     const detector = await loadDamageDetector(repairModel, request.lookup ?? {});
     repair = { repair: request.repair, repairModel, repairFingerprint: detector.fingerprint };
     detector.dispose();
+    // The bundled filler, when installed, is pinned the same way.
+    const filler = await loadRepairFiller(undefined, request.lookup ?? {});
+    if (filler) repair = { ...repair, fillModel: filler.id, fillFingerprint: filler.fingerprint };
+    filler?.dispose();
   }
 
   const planned = planOutputs(root, out, inputs, format);

@@ -35,6 +35,9 @@ export const restoreJobSchema = z.object({
   /** The damage detector's id or folder, and its fingerprint (pinned like the model's), when repair is on. */
   repairModel: z.string().min(1).optional(),
   repairFingerprint: z.string().min(1).optional(),
+  /** The damage filler's id or folder and fingerprint, when repair is on and one was installed where the job was queued. */
+  fillModel: z.string().min(1).optional(),
+  fillFingerprint: z.string().min(1).optional(),
 });
 
 export type RestoreJob = z.infer<typeof restoreJobSchema>;
@@ -44,7 +47,8 @@ export function jobSettings(job: RestoreJob): string {
   // As restoreBatch's settings: tone and repair only when on, so jobs queued before they existed keep their ids.
   return (
     `${job.fingerprint}|${job.format}|${job.quality}${job.tone ? `|tone ${job.tone}` : ''}` +
-    (job.repair ? `|repair ${job.repair} ${job.repairFingerprint ?? ''}` : '')
+    (job.repair ? `|repair ${job.repair} ${job.repairFingerprint ?? ''}` : '') +
+    (job.repair && job.fillFingerprint ? ` fill ${job.fillFingerprint}` : '')
   );
 }
 

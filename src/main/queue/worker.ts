@@ -11,6 +11,7 @@ import { decodeFailureReason } from '../engine/data/image';
 import { failureReason } from '../engine/infer/batch';
 import { DEFAULT_DAMAGE_MODEL, loadDamageDetector, loadRestoreModel, type ModelLookup, type RestoreModel } from '../engine/infer/model';
 import type { RepairStage } from '../engine/infer/repair';
+import { loadDamageFiller } from '../engine/infer/learned-fill';
 import { DEFAULT_QUALITY, disposePhoto, outputFormatFor, readPhoto, type FormatChoice } from '../engine/infer/photo';
 import { restorePhoto } from '../engine/infer/restore-image';
 import { fileHash, jobSettings, MARKER_DIR, restoreJobSchema, type RestoreJob } from './jobs';
@@ -55,6 +56,11 @@ export class ModelCache {
   /** A damage detector for the repair stage (a model of task 'detect'). */
   detector(spec: string): Promise<RestoreModel> {
     return this.load(`detect:${spec}`, () => loadDamageDetector(spec, this.lookup));
+  }
+
+  /** A damage filler for the repair stage (a model of task 'fill'). */
+  filler(spec: string): Promise<RestoreModel> {
+    return this.load(`fill:${spec}`, () => loadDamageFiller(spec, this.lookup));
   }
 
   private load(key: string, make: () => Promise<RestoreModel>): Promise<RestoreModel> {
@@ -124,7 +130,16 @@ export async function processRestoreJob(
         `the damage detector "${job.repairModel}" on this worker (fingerprint ${detector.fingerprint}) is not the one the job was queued with (${job.repairFingerprint}); install the same detector on every worker`,
       );
     }
-    repair = { detector, strength: job.repair };
+    let filler: RestoreModel | null = null;
+    if (job.fillModel) {
+      filler = await models.filler(job.fillModel);
+      if (filler.fingerprint !== job.fillFingerprint) {
+        throw new UnrecoverableError(
+          `the damage filler "${job.fillModel}" on this worker (fingerprint ${filler.fingerprint}) is not the one the job was queued with (${job.fillFingerprint}); install the same filler on every worker`,
+        );
+      }
+    }
+    repair = { detector, filler, strength: job.repair };
   }
   const input = join(job.root, job.file);
   const output = join(job.out, job.output);

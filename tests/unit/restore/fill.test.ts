@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createImage } from '../../../src/main/engine/data/image';
 import { synthesize } from '../../../src/main/engine/data/synth/recipe';
-import { fillDamage, fillMask } from '../../../src/main/engine/infer/fill';
+import { fillDamage, fillMask } from '../../../src/main/engine/data/fill';
 import { psnrFromMse, squaredError } from '../../../src/main/engine/metrics/index';
 
 function psnrOn(a: { data: Float32Array }, b: { data: Float32Array }, mask: Float32Array): number {

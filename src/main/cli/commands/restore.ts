@@ -38,6 +38,9 @@ Options:
                      of, 1 also the faint ones); every other pixel is left to the model. The mask it filled
                      is kept in <out>/.studio-masks/ (Compare can lay it over the photo)
   --repair-model <id|dir>  the damage detector (default: the bundled "damage" model)
+  --fill-model <id|dir|none>  the damage filler that carries texture and edges into the holes the repair
+                     interpolated (default: the bundled "fill" model when installed; none: the
+                     interpolation alone)
   --tone <0..1>      after the model, bring back faded tones and remove a yellowed cast at this strength
                      (off by default; monochrome and sepia photos stay so; a photo that is not faded is
                      left as it is)
@@ -70,6 +73,7 @@ error), 130 when cancelled.`,
         repair: { type: 'string' },
         'best-quality': { type: 'boolean', default: false },
         'repair-model': { type: 'string' },
+        'fill-model': { type: 'string' },
         stages: { type: 'string' },
         strength: { type: 'string' },
         backend: { type: 'string' },
@@ -93,6 +97,7 @@ error), 130 when cancelled.`,
         repair: numberFlag(stages.repair) || undefined,
         ensemble: values['best-quality'],
         repairModel: values['repair-model'] === undefined ? undefined : modelRef(values['repair-model']),
+        fillModel: values['fill-model'] === undefined || values['fill-model'] === NO_MODEL ? values['fill-model'] : modelRef(values['fill-model']),
         modelsDir,
       });
     parse('.'); // bad flags are usage errors before the engine starts

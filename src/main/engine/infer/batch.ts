@@ -153,7 +153,8 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
     // journals written before it existed stay valid.
     const settings =
       `${model.fingerprint}|${target.formatChoice}|${target.quality}${options.tone ? `|tone ${options.tone}` : ''}` +
-      (options.repair ? `|repair ${options.repair.strength} ${options.repair.detector.fingerprint}` : '');
+      (options.repair ? `|repair ${options.repair.strength} ${options.repair.detector.fingerprint}` : '') +
+      (options.repair?.filler ? ` fill ${options.repair.filler.fingerprint}` : '');
     const planned = planOutputs(target.root, out, target.inputs, target.formatChoice);
     const { toDo, skippedFiles } = await sortWork(planned, held.journal, out, settings, options.retryFailed ?? false);
     const sizes = await measureWork(toDo);

@@ -26,6 +26,7 @@ export {
   type ModelLookup,
   type RestoreModel,
 } from './model';
+export { DEFAULT_FILL_MODEL, loadDamageFiller, loadRepairFiller, refineFill } from './learned-fill';
 export { PauseGate } from './pause';
 export {
   decodePhoto,

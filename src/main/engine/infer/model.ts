@@ -295,6 +295,9 @@ export function wrapLayersModel(
   if (info.card?.task === 'detect' && !info.detector) {
     throw new StudioError('MODEL_INVALID', `"${info.name}" is a damage detector, not a restoration model. Use it for the repair stage (\`studio restore --repair 0.5 --repair-model ${info.id}\`).`);
   }
+  if (info.card?.task === 'fill') {
+    throw new StudioError('MODEL_INVALID', `"${info.name}" is a damage filler, not a restoration model. The repair stage uses it for the holes it fills (\`studio restore --repair 0.5 --fill-model ${info.id}\`).`);
+  }
   const channels = inputShape[3];
   if (channels !== 3 && channels !== 1) {
     throw new StudioError('MODEL_INVALID', `"${info.name}" takes ${channels ?? 'an unknown number of'} channels; restoration needs an RGB (3) or grayscale (1) model.`);

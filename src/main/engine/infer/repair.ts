@@ -1,10 +1,12 @@
 // The repair stage of restore: a damage detector (a U-Net trained on the old-photo-damage synthesis) finds
 // scratches, dust and cracks, and the fill stage replaces those pixels by an interpolation of the pixels around
-// them. Every other pixel is kept, so a clean photo passes unchanged (the detector flags almost nothing on it).
+// them, which a damage filler (a mask-conditioned U-Net, learned-fill.ts), when one is given, then refines with
+// the texture and edges of the surroundings. Every other pixel is kept, so a clean photo passes unchanged (the detector flags almost nothing on it).
 // It runs before the restoration model: the detector learned damage as it looks in a scan (with its grain and
 // JPEG), and the model then cleans the filled photo as a whole.
 import { throwIfAborted } from '#shared/rpc/errors';
-import { fillDamage } from './fill';
+import { fillDamage } from '../data/fill';
+import { refineFill } from './learned-fill';
 import { planTiles } from './memory';
 import type { RestoreModel } from './model';
 import { sampleForStatistics, type PixelSource } from './pixel-source';
@@ -18,11 +20,15 @@ export interface RepairStage {
   detector: RestoreModel;
   /** 0-1 (repairThreshold). */
   strength: number;
+  /** The learned filler; without one the holes keep the pull-push interpolation. */
+  filler?: RestoreModel | null;
 }
 
 export interface RepairOptions {
   /** 0-1: how sure the detector must be before a pixel is filled; 1 fills the most. */
   strength: number;
+  /** Refines the interpolated holes (learned-fill.ts); absent or null keeps the interpolation. */
+  filler?: RestoreModel | null;
   tile?: number;
   signal?: AbortSignal;
   beforeTile?: () => Promise<void>;
@@ -70,8 +76,9 @@ export async function repairDamage(detector: RestoreModel, source: PixelSource, 
   const damage = await detectDamage(detector, image, options);
   throwIfAborted(options.signal);
   const filled = fillDamage(image, damage, { threshold: repairThreshold(options.strength) });
-  const pixels = new Uint16Array(filled.image.data.length);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.round(Math.min(1, Math.max(0, filled.image.data[i]!)) * 65535);
+  const result = options.filler && filled.filledShare > 0 ? await refineFill(options.filler, filled.image, filled.replaced, options) : filled.image;
+  const pixels = new Uint16Array(result.data.length);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.round(Math.min(1, Math.max(0, result.data[i]!)) * 65535);
   return {
     source: { width: source.width, height: source.height, channels: 3, pixels, maxValue: 65535 },
     damage,

@@ -238,6 +238,7 @@ export async function restorePhoto(model: RestoreModel, photo: Photo, format: Ou
     } else {
       const repaired = await repairDamage(options.repair.detector, photo, {
         strength: options.repair.strength,
+        filler: options.repair.filler ?? null,
         tile: options.tile,
         signal: options.signal,
         beforeTile: options.beforeTile,

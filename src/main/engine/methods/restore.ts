@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { RestoreEvent, RestoreParams, TriageEvent } from '#shared/restore';
 import { StudioError } from '#shared/rpc/errors';
-import { loadClassifier, loadDamageDetector, loadRestoreModel, PauseGate, restoreBatch, triageFolder } from '../infer';
+import { loadClassifier, loadDamageDetector, loadRepairFiller, loadRestoreModel, PauseGate, restoreBatch, triageFolder } from '../infer';
 import { anySignal } from './common';
 import { selfEnsemble } from '../infer/ensemble';
 
@@ -32,10 +32,15 @@ export async function restoreJob(params: RestoreParams, ctx: { signal: AbortSign
   const loaded = await loadRestoreModel(params.model, lookup);
   const model = params.ensemble ? selfEnsemble(loaded) : loaded;
   let detector = null;
+  let filler = null;
   try {
-    if (params.repair) detector = await loadDamageDetector(params.repairModel, lookup);
+    if (params.repair) {
+      detector = await loadDamageDetector(params.repairModel, lookup);
+      filler = await loadRepairFiller(params.fillModel, lookup);
+    }
   } catch (error) {
     model.dispose();
+    detector?.dispose();
     throw error;
   }
   const runId = randomUUID();
@@ -56,7 +61,7 @@ export async function restoreJob(params: RestoreParams, ctx: { signal: AbortSign
         ...(params.out ? { out: params.out } : {}),
         ...(params.tile ? { tile: params.tile } : {}),
         ...(params.tone ? { tone: params.tone } : {}),
-        ...(detector && params.repair ? { repair: { detector, strength: params.repair } } : {}),
+        ...(detector && params.repair ? { repair: { detector, filler, strength: params.repair } } : {}),
       },
       {
         signal: anySignal([ctx.signal, stop.signal]),
@@ -101,6 +106,7 @@ export async function restoreJob(params: RestoreParams, ctx: { signal: AbortSign
     runs.delete(runId);
     model.dispose();
     detector?.dispose();
+    filler?.dispose();
   }
 }
 

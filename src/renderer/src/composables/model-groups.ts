@@ -6,6 +6,8 @@ import type { ModelListItem } from '#shared/model-library';
 export const DEFAULT_RESTORE_MODEL = 'old-photo';
 /** The damage detector Restore's repair stage uses when none is chosen (the engine's DEFAULT_DAMAGE_MODEL). */
 export const DEFAULT_DAMAGE_MODEL = 'damage';
+/** The damage filler repair uses for its holes when installed (the engine's DEFAULT_FILL_MODEL). */
+export const DEFAULT_FILL_MODEL = 'fill';
 
 export interface ModelGroup {
   label: string;

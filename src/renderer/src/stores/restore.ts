@@ -9,7 +9,7 @@ import { api } from '../api';
 import { followJobInto } from '../api/follow-job';
 import { describeError } from '../composables/errors';
 import { errorGuard } from '../composables/guard';
-import { DEFAULT_DAMAGE_MODEL, DEFAULT_RESTORE_MODEL, isOldPhotoModel } from '../composables/model-groups';
+import { DEFAULT_DAMAGE_MODEL, DEFAULT_FILL_MODEL, DEFAULT_RESTORE_MODEL, isOldPhotoModel } from '../composables/model-groups';
 import { restoredFolderFor, type CompareItem } from './compare';
 
 type Extract<T, K> = T extends { type: K } ? T : never;
@@ -31,6 +31,8 @@ export const useRestoreStore = defineStore('restore', () => {
   const models = ref<ModelListItem[]>([]);
   /** Installed damage detectors (task "detect"), for the repair stage; none means repair cannot be offered. */
   const detectors = ref<ModelListItem[]>([]);
+  /** The installed damage filler (the model "fill", task "fill") that repair uses for its holes; null: interpolation alone. */
+  const filler = ref<ModelListItem | null>(null);
   /** The first list has arrived (the engine answers it once it has started, a few seconds on native). */
   const modelsLoaded = ref(false);
   // tone: strength of the automatic tone and colour stage after the model (0 = off); repair: strength of the
@@ -115,6 +117,7 @@ export const useRestoreStore = defineStore('restore', () => {
     }
     models.value = usable.filter((m) => m.task === 'restore');
     detectors.value = usable.filter((m) => m.task === 'detect');
+    filler.value = usable.find((m) => m.task === 'fill' && m.id === DEFAULT_FILL_MODEL) ?? null;
     modelsLoaded.value = true;
     // The pickers show real models only (and "none"): the default one chosen when it is there, else the first.
     if (options.model !== NO_MODEL && !models.value.some((m) => m.id === options.model)) {
@@ -201,7 +204,7 @@ export const useRestoreStore = defineStore('restore', () => {
   }
 
   return {
-    folder, photos, subfolders, batchModel, scores, triageNote, models, detectors, modelsLoaded, options, job, events, error, start, progress, files, failed, results, done,
+    folder, photos, subfolders, batchModel, scores, triageNote, models, detectors, filler, modelsLoaded, options, job, events, error, start, progress, files, failed, results, done,
     running, paused, sortedPhotos, openFolder, loadModels, run, pause, resume, cancel, compareItems,
   };
 });
