@@ -30,7 +30,7 @@ export const QueueAddResultSchema = z.object({
 export type QueueAddResult = z.infer<typeof QueueAddResultSchema>;
 
 /** The app's "Send to the queue": the opened folder with the Restore view's options (the Redis URL is Settings'). */
-export const QueueSendParamsSchema = RestoreParamsSchema.pick({ input: true, out: true, model: true, recursive: true, format: true, quality: true, tone: true, repair: true, repairModel: true }).strict();
+export const QueueSendParamsSchema = RestoreParamsSchema.pick({ input: true, out: true, model: true, recursive: true, format: true, quality: true, tone: true, repair: true, repairModel: true, fillModel: true }).strict();
 export type QueueSendParams = z.output<typeof QueueSendParamsSchema>;
 
 /** What the engine is asked: the same, with the queue's Redis and the models folder to hash the model from. */

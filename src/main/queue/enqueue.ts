@@ -60,6 +60,8 @@ export interface EnqueueRequest extends PhotosToQueue {
   repair?: number;
   /** The damage detector for repair (default: the bundled "damage"). */
   repairModel?: string;
+  /** The damage filler for repair's holes (default: the bundled "fill" when installed; NO_MODEL: none). */
+  fillModel?: string;
 }
 
 const ADD_CHUNK = 500;
@@ -79,9 +81,9 @@ export async function enqueuePhotos(request: EnqueueRequest): Promise<QueueAddRe
     const detector = await loadDamageDetector(repairModel, request.lookup ?? {});
     repair = { repair: request.repair, repairModel, repairFingerprint: detector.fingerprint };
     detector.dispose();
-    // The bundled filler, when installed, is pinned the same way.
-    const filler = await loadRepairFiller(undefined, request.lookup ?? {});
-    if (filler) repair = { ...repair, fillModel: filler.id, fillFingerprint: filler.fingerprint };
+    // The filler (the bundled one when installed and none is named) is pinned the same way.
+    const filler = await loadRepairFiller(request.fillModel, request.lookup ?? {});
+    if (filler) repair = { ...repair, fillModel: request.fillModel ?? filler.id, fillFingerprint: filler.fingerprint };
     filler?.dispose();
   }
 

@@ -11,9 +11,11 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import * as tf from '@tensorflow/tfjs-core';
 import { Job, Queue } from 'bullmq';
 import { brightDetectorModel, identityModel, lastJson, residualModel, saveModelFolder, studio, studioChild, tempDir, writePhoto, type CliResult } from '../restore/helpers';
 import { savePackage } from '../../../src/main/engine/package/index';
+import { ARCHITECTURES } from '../../../src/main/engine/models/index';
 import { isAtomicTempName } from '../../../src/main/fs-atomic';
 import { connectRedis, MARKER_DIR, parseRedisUrl, QUEUE_NAME, type RestoreJob } from '../../../src/main/queue/jobs';
 import { useTestBackend } from '../../helpers/native';
@@ -392,5 +394,17 @@ test('queue add --repair: a worker fills scratches as studio restore --repair do
   const { staged, plain, local } = await stageThroughQueue(input, 'repaired', flags, ['--repair', '2'], /--repair is a strength from 0 to 1/);
   assert.ok(staged.equals(local), 'the worker repairs as restore does');
   assert.ok(!staged.equals(plain), 'without --repair the scratch stays');
+  await withQueue((q) => q.obliterate({ force: true }));
+
+  // With a damage filler (an untrained fill-unet: it visibly changes the holes), pinned like the detector.
+  const fillNet = ARCHITECTURES['fill-unet'].build({ filters: 4, depth: 1 });
+  tf.tidy(() => {
+    for (const w of fillNet.weights) w.write(tf.randomNormal(w.shape as number[], 0, 0.3, 'float32', 5));
+  });
+  const fillerDir = (await savePackage(join(root, 'fillers'), fillNet, { name: 'Random filler', id: 'random-filler', task: 'fill', architecture: { id: 'fill-unet', hyper: { filters: 4, depth: 1 } } })).dir;
+  fillNet.dispose();
+  const filled = await stageThroughQueue(input, 'filled', [...flags, '--fill-model', fillerDir], ['--repair', '2'], /--repair is a strength from 0 to 1/);
+  assert.ok(filled.staged.equals(filled.local), 'the worker fills as restore --fill-model does');
+  assert.ok(!filled.staged.equals(staged), 'the filler changed the holes the interpolation left');
   await withQueue((q) => q.obliterate({ force: true }));
 });

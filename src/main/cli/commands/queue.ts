@@ -46,6 +46,8 @@ Options:
   --tone <0..1>       after the model, bring back faded tones at this strength (as studio restore --tone)
   --repair <0..1>     before the model, find scratches and dust and fill them (as studio restore --repair)
   --repair-model <id|dir>  the damage detector (default: the bundled "damage" model)
+  --fill-model <id|dir|none>  the damage filler for the repair's holes (default: the bundled "fill" model when
+                      installed; none: interpolation alone)
   --backend <name>    auto, tensorflow, wasm or cpu (add loads the model once to hash it)
   --json              one JSON line on stdout`;
 
@@ -60,7 +62,9 @@ async function add(values: Record<string, string | boolean | undefined>, positio
   if (tone !== undefined && !(tone >= 0 && tone <= 1)) throw new StudioError('BAD_INPUT', `--tone is a strength from 0 to 1 (got "${String(values.tone)}").`);
   const repair = values.repair === undefined ? undefined : Number(values.repair);
   if (repair !== undefined && !(repair >= 0 && repair <= 1)) throw new StudioError('BAD_INPUT', `--repair is a strength from 0 to 1 (got "${String(values.repair)}").`);
-  const repairModel = typeof values['repair-model'] === 'string' ? ((await stat(values['repair-model']).catch(() => null)) ? resolve(values['repair-model']) : values['repair-model']) : undefined;
+  const modelArg = async (value: unknown): Promise<string | undefined> => (typeof value === 'string' ? ((await stat(value).catch(() => null)) ? resolve(value) : value) : undefined);
+  const repairModel = await modelArg(values['repair-model']);
+  const fillModel = await modelArg(values['fill-model']);
   const out = resolve(values.out);
   let photos;
   try {
@@ -76,7 +80,7 @@ async function add(values: Record<string, string | boolean | undefined>, positio
   applyBackendFlag(values.backend as string | undefined);
   await initBackend();
   const modelsDir = await cliModelsDir(values['models-dir'] as string | undefined);
-  const result = await enqueuePhotos({ ...photos, url, out, model: spec, lookup: modelsDir ? { modelsDir } : {}, format, quality, ...(tone ? { tone } : {}), ...(repair ? { repair, ...(repairModel ? { repairModel } : {}) } : {}) });
+  const result = await enqueuePhotos({ ...photos, url, out, model: spec, lookup: modelsDir ? { modelsDir } : {}, format, quality, ...(tone ? { tone } : {}), ...(repair ? { repair, ...(repairModel ? { repairModel } : {}), ...(fillModel ? { fillModel } : {}) } : {}) });
   const { added, alreadyQueued } = result;
   if (values.json) io.out(JSON.stringify({ ...result, skipped: photos.skipped }));
   else {
@@ -108,6 +112,7 @@ export const queueCommand: CliCommand = {
         tone: { type: 'string' },
         repair: { type: 'string' },
         'repair-model': { type: 'string' },
+        'fill-model': { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
       },

@@ -22,7 +22,7 @@ export async function queueAdd(params: QueueAddParams): Promise<QueueAddResult> 
     format: params.format,
     quality: params.quality,
     ...(params.tone ? { tone: params.tone } : {}),
-    ...(params.repair ? { repair: params.repair, ...(params.repairModel ? { repairModel: params.repairModel } : {}) } : {}),
+    ...(params.repair ? { repair: params.repair, ...(params.repairModel ? { repairModel: params.repairModel } : {}), ...(params.fillModel ? { fillModel: params.fillModel } : {}) } : {}),
   });
 }
 
