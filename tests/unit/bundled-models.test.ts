@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/main/engine/backend';
 import { loadDamageDetector, loadRestoreModel, resolveModelDir } from '../../src/main/engine/infer/model';
 import { detectDamage } from '../../src/main/engine/infer/repair';
+import { loadDamageFiller, refineFill } from '../../src/main/engine/infer/learned-fill';
+import { fillDamage } from '../../src/main/engine/data/fill';
 import { loadClassifier, scoreImage } from '../../src/main/engine/infer/triage';
 import { synthesize } from '../../src/main/engine/data/synth/recipe';
 import { presetRecipe } from '../../src/main/engine/data/synth/presets';
@@ -42,21 +44,23 @@ function gaussianNoise(clean: Float32Array, sigma: number, seed: number): Float3
   return clean.map((v) => v + (sigma / 255) * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()));
 }
 
-for (const id of ['denoise', 'old-photo', 'dejpeg', 'classifier', 'damage']) {
+const TASKS: Record<string, string> = { classifier: 'classify', damage: 'detect', fill: 'fill' };
+
+for (const id of ['denoise', 'old-photo', 'dejpeg', 'classifier', 'damage', 'fill']) {
   test(`${id}: loads, is small, and its card records the commands, machine, time and held-out scores`, async () => {
     const dir = join(SHIPPED, id);
     const card = await verifyPackage(dir);
     assert.equal(card.id, id);
-    assert.equal(card.task, id === 'classifier' ? 'classify' : id === 'damage' ? 'detect' : 'restore');
+    assert.equal(card.task, TASKS[id] ?? 'restore');
     assert.equal(card.source, 'trained');
     const p = card.provenance;
     assert.ok(p, 'provenance');
     assert.ok(p.commands.some((c) => /(npm run studio --|src\/main\/cli\/index\.ts) train .*--data \S+CBSD432/.test(c)), p.commands.join('\n'));
     assert.ok(p.trainingSeconds > 60);
     assert.match(p.machine, /cores/);
-    // The restorers are scored on Kodak24 (never trained on); the classifier's accuracy and the detector's
-    // validation loss are in their histories (the detector's Kodak24 F1 is in its notes).
-    if (id !== 'classifier' && id !== 'damage') assert.ok(p.evaluations.length > 0 && p.evaluations.every((e) => e.data === 'Kodak24'), 'Kodak24 scores');
+    // The restorers are scored on Kodak24 (never trained on); the classifier's accuracy and the detector's and
+    // filler's validation losses are in their histories (their Kodak24 scores are in their notes).
+    if (!(id in TASKS)) assert.ok(p.evaluations.length > 0 && p.evaluations.every((e) => e.data === 'Kodak24'), 'Kodak24 scores');
     assert.ok(card.training?.history.length, 'learning curves');
     let bytes = 0;
     for (const name of await readdir(dir)) bytes += (await stat(join(dir, name))).size;
@@ -134,6 +138,37 @@ test('damage (the repair stage\'s detector) finds old-photo damage it never saw 
     assert.equal(tf.memory().numTensors, before);
   } finally {
     detector.dispose();
+  }
+});
+
+test('fill (the repair stage\'s filler) fills old-photo damage in scenes it never saw better than interpolation, and touches nothing else', async () => {
+  const filler = await loadDamageFiller(join(SHIPPED, 'fill'));
+  const before = tf.memory().numTensors;
+  try {
+    const errors = { interpolated: 0, learned: 0, count: 0 };
+    for (let seed = 1; seed <= 4; seed++) {
+      const clean = texturedScene(seed);
+      const { image, damage } = await synthesize(clean, presetRecipe('old-photo-fill'), seed);
+      const filled = fillDamage(image, damage);
+      const learned = await refineFill(filler, filled.image, filled.replaced);
+      for (let p = 0; p < damage.length; p++) {
+        for (let c = 0; c < 3; c++) {
+          const i = p * 3 + c;
+          if (filled.replaced[p] === 0) assert.equal(learned.data[i], filled.image.data[i], `seed ${seed}: pixel ${p} outside the mask changed`);
+          else if (filled.replaced[p] === 1) {
+            errors.interpolated += (filled.image.data[i]! - clean.data[i]!) ** 2;
+            errors.learned += (learned.data[i]! - clean.data[i]!) ** 2;
+            errors.count++;
+          }
+        }
+      }
+    }
+    assert.ok(errors.count > 1000, `${errors.count} filled samples`);
+    const gain = 10 * Math.log10(errors.interpolated / errors.learned);
+    assert.ok(gain > 0.3, `the filler gains ${gain.toFixed(2)} dB over the interpolation on the filled pixels`);
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    filler.dispose();
   }
 });
 
