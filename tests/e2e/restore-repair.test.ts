@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { Page } from 'playwright-core';
 import { savePackage } from '../../src/main/engine/package';
+import { ARCHITECTURES } from '../../src/main/engine/models';
 import { SCREENSHOTS } from '../helpers/browser';
 import { tempDir } from '../helpers/fixtures';
 import { browseTo, openStudio, textOf, type StudioPage } from '../helpers/studio-page';
@@ -114,6 +115,7 @@ test('with a detector, repair fills the scratches and the result says so', async
   assert.equal(await page.getByTestId('restore-repair-strength').inputValue(), '0.5');
   // One detector installed: nothing to choose, it is used.
   assert.equal(await page.getByTestId('restore-repair-model').count(), 0);
+  assert.equal(await textOf(page, 'restore-repair-fill'), 'interpolated fill', 'no damage filler installed: the holes are interpolated');
   await page.getByTestId('restore-start').click();
   await page.getByTestId('restore-summary').waitFor({ timeout: 120_000 });
   assert.match(await textOf(page, 'restore-summary'), /1 restored, 0 already done, 0 failed/);
@@ -234,6 +236,18 @@ test('with no model only the repair runs, and with no stage at all there is noth
   }
   assert.equal(stillBright, 0, 'the scratches are filled');
   assert.equal(changedAway, 0, 'every pixel away from them is the original’s');
+});
+
+test('with the damage filler installed, Restore says repair fills with it', async () => {
+  const filler = ARCHITECTURES['fill-unet'].build({ filters: 4, depth: 1 });
+  await savePackage(join(home, 'models'), filler, { name: 'Damage filler', id: 'fill', task: 'fill', architecture: { id: 'fill-unet', hyper: { filters: 4, depth: 1 } } });
+  filler.dispose();
+  await page.getByTestId('nav-models').click();
+  await page.getByTestId('nav-restore').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=restore-repair-fill]')?.textContent?.trim() === 'learned fill');
+  assert.match((await page.getByTestId('restore-repair').locator('xpath=..').getAttribute('title')) ?? '', /given texture and edges by Damage filler/);
+  // A filler is not a restoration model: the model picker leaves it out.
+  assert.equal(await page.locator('[data-testid=restore-model] option[value=fill]').count(), 0);
 });
 
 test('no page errors', () => {
