@@ -104,7 +104,7 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
   if ((arch.task === 'detect' || arch.task === 'fill') && !(degradation && recipeDrawsDamage(degradation))) {
     throw new StudioError(
       'BAD_INPUT',
-      `${arch.name} learns ${arch.task === 'detect' ? 'where the synthesis draws damage' : 'to fill the damage the synthesis draws'}: train it on a folder of clean photos with a preset that draws scratches or dust, such as old-photo-damage${params.synth ? ` ("${params.synth}" draws none)` : ''}.`,
+      `${arch.name} learns ${arch.task === 'detect' ? 'where the synthesis draws damage' : 'to fill the damage the synthesis draws'}: train it on a folder of clean photos with a preset that draws scratches or dust, such as ${arch.task === 'detect' ? 'old-photo-damage' : 'old-photo-fill'}${params.synth ? ` ("${params.synth}" draws none)` : ''}.`,
     );
   }
   const split = splitDataset(dataset.items, { valFraction: params.validationFraction, seed: params.seed });
