@@ -1,7 +1,8 @@
 // The repair stage of restore: a damage detector (a U-Net trained on the old-photo-damage synthesis) finds
 // scratches, dust and cracks, and the fill stage replaces those pixels by an interpolation of the pixels around
 // them, which a damage filler (a mask-conditioned U-Net, learned-fill.ts), when one is given, then refines with
-// the texture and edges of the surroundings. Every other pixel is kept, so a clean photo passes unchanged (the detector flags almost nothing on it).
+// the texture and edges of the surroundings. Every other pixel is kept, so a clean photo passes unchanged (the
+// detector flags almost nothing on it).
 // It runs before the restoration model: the detector learned damage as it looks in a scan (with its grain and
 // JPEG), and the model then cleans the filled photo as a whole.
 import { throwIfAborted } from '#shared/rpc/errors';
