@@ -82,7 +82,7 @@ const fillScores = { damaged: zeros(), all: zeros() };
 /** Pull-push from a mask, and that refined by the filler (the same image when there is none). */
 async function fills(image: RgbImage, mask: Float32Array, t: number): Promise<[RgbImage, RgbImage]> {
   const filled = fillDamage(image, mask, { threshold: t });
-  return [filled.image, filler && filled.filledShare > 0 ? await refineFill(filler, filled.image, filled.replaced) : filled.image];
+  return [filled.image, filler && filled.filledShare > 0 ? await refineFill(filler, image, filled) : filled.image];
 }
 const started = performance.now();
 for (const item of items) {

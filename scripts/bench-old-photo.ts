@@ -61,7 +61,7 @@ function restore(model: RestoreModel, image: RgbImage): Promise<RgbImage> {
 async function repair(image: RgbImage): Promise<{ image: RgbImage; found: Float32Array }> {
   const found = await detectDamage(detector, image);
   const filled = fillDamage(image, found, { threshold });
-  return { image: filler && filled.filledShare > 0 ? await refineFill(filler, filled.image, filled.replaced) : filled.image, found };
+  return { image: filler && filled.filledShare > 0 ? await refineFill(filler, image, filled) : filled.image, found };
 }
 
 /** Tone, planned on the photo as it came in (as restorePhoto does) and applied to `image`. */
@@ -87,7 +87,10 @@ const scores = Object.fromEntries(STAGES.map((s) => [s, { all: zero(), damaged: 
   { all: Pooled; damaged: Pooled; ssim: number[]; seconds: number }
 >;
 let masks: MaskCounts = { tp: 0, fp: 0, fn: 0, tn: 0 };
-const cleanThroughPipeline: number[] = [];
+/** The undamaged photos through each stage and the pipeline, PSNR against themselves (a stage must leave them alone). */
+const CLEAN_STAGES = ['repair', 'model', 'tone', 'pipeline'] as const;
+type CleanStage = (typeof CLEAN_STAGES)[number];
+const cleanThrough = Object.fromEntries(CLEAN_STAGES.map((s) => [s, [] as number[]])) as Record<CleanStage, number[]>;
 
 async function timed<T>(stage: Stage, run: () => Promise<T> | T): Promise<T> {
   const start = performance.now();
@@ -120,7 +123,13 @@ for (const item of items) {
     scores[stage].damaged = pool(scores[stage].damaged, squaredError(out, clean.data, { mask: damage, threshold: 0.25 }));
     scores[stage].ssim.push(ssim(out, clean.data, { width: clean.width, height: clean.height, channels: 3 }));
   }
-  cleanThroughPipeline.push(Math.min(100, psnr((await pipeline(clean)).data, clean.data)));
+  const cleanOutputs: Record<CleanStage, RgbImage> = {
+    repair: (await repair(clean)).image,
+    model: await restore(restorer, clean),
+    tone: tone(clean, clean),
+    pipeline: await pipeline(clean),
+  };
+  for (const stage of CLEAN_STAGES) cleanThrough[stage].push(Math.min(100, psnr(cleanOutputs[stage].data, clean.data)));
   process.stderr.write('.');
 }
 process.stderr.write('\n');
@@ -130,7 +139,11 @@ filler?.dispose();
 
 const db = (p: Pooled): number => psnrFromMse(p.count === 0 ? 0 : p.sum / p.count);
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const sortedClean = [...cleanThroughPipeline].sort((a, b) => a - b);
+/** Median and worst of a list of PSNRs (100 dB, identical, for an empty list). */
+function medianAndWorst(values: number[]): { median: number; worst: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)] ?? 100, worst: sorted[0] ?? 100 };
+}
 const rows = STAGES.map((stage) => ({
   stage,
   psnr: db(scores[stage].all),
@@ -150,7 +163,8 @@ const result = {
   toneStrength,
   rows,
   mask: scoreCounts(masks),
-  cleanThroughPipeline: { median: sortedClean[Math.floor(sortedClean.length / 2)] ?? 100, worst: sortedClean[0] ?? 100 },
+  cleanThroughPipeline: medianAndWorst(cleanThrough.pipeline),
+  cleanThroughStage: Object.fromEntries(CLEAN_STAGES.map((s) => [s, medianAndWorst(cleanThrough[s])])) as Record<CleanStage, { median: number; worst: number }>,
 };
 if (values.json) console.log(JSON.stringify(result));
 else {
@@ -165,5 +179,9 @@ else {
     );
   }
   console.log(`Damage mask at strength ${result.repairStrength}: precision ${(100 * result.mask.precision).toFixed(1)}%, recall ${(100 * result.mask.recall).toFixed(1)}%, F1 ${result.mask.f1.toFixed(3)}`);
-  console.log(`The same photos undamaged through the pipeline, PSNR against themselves: median ${result.cleanThroughPipeline.median.toFixed(2)} dB, worst ${result.cleanThroughPipeline.worst.toFixed(2)} dB`);
+  console.log('The same photos undamaged, PSNR against themselves (median / worst, dB):');
+  for (const stage of CLEAN_STAGES) {
+    const { median, worst } = result.cleanThroughStage[stage];
+    console.log(`  ${LABELS[stage]}: ${median.toFixed(2)} / ${worst.toFixed(2)}`);
+  }
 }

@@ -150,7 +150,7 @@ test('fill (the repair stage\'s filler) fills old-photo damage in scenes it neve
       const clean = texturedScene(seed);
       const { image, damage } = await synthesize(clean, presetRecipe('old-photo-fill'), seed);
       const filled = fillDamage(image, damage);
-      const learned = await refineFill(filler, filled.image, filled.replaced);
+      const learned = await refineFill(filler, image, filled);
       for (let p = 0; p < damage.length; p++) {
         for (let c = 0; c < 3; c++) {
           const i = p * 3 + c;

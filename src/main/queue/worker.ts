@@ -11,7 +11,7 @@ import { decodeFailureReason } from '../engine/data/image';
 import { failureReason } from '../engine/infer/batch';
 import { DEFAULT_DAMAGE_MODEL, loadDamageDetector, loadRestoreModel, type ModelLookup, type RestoreModel } from '../engine/infer/model';
 import type { RepairStage } from '../engine/infer/repair';
-import { loadDamageFiller } from '../engine/infer/learned-fill';
+import { loadDamageFiller, type DamageFiller } from '../engine/infer/learned-fill';
 import { DEFAULT_QUALITY, disposePhoto, outputFormatFor, readPhoto, type FormatChoice } from '../engine/infer/photo';
 import { restorePhoto } from '../engine/infer/restore-image';
 import { fileHash, jobSettings, MARKER_DIR, restoreJobSchema, type RestoreJob } from './jobs';
@@ -59,17 +59,17 @@ export class ModelCache {
   }
 
   /** A damage filler for the repair stage (a model of task 'fill'). */
-  filler(spec: string): Promise<RestoreModel> {
+  filler(spec: string): Promise<DamageFiller> {
     return this.load(`fill:${spec}`, () => loadDamageFiller(spec, this.lookup));
   }
 
-  private load(key: string, make: () => Promise<RestoreModel>): Promise<RestoreModel> {
-    let model = this.loaded.get(key);
-    if (!model) {
-      model = make();
-      model.catch(() => this.loaded.delete(key));
-      this.loaded.set(key, model);
-    }
+  private load<M extends RestoreModel>(key: string, make: () => Promise<M>): Promise<M> {
+    // Each key is only ever made by one `make`, so what is cached under it has that make's type.
+    const cached = this.loaded.get(key) as Promise<M> | undefined;
+    if (cached) return cached;
+    const model = make();
+    model.catch(() => this.loaded.delete(key));
+    this.loaded.set(key, model);
     return model;
   }
 
@@ -130,7 +130,7 @@ export async function processRestoreJob(
         `the damage detector "${job.repairModel}" on this worker (fingerprint ${detector.fingerprint}) is not the one the job was queued with (${job.repairFingerprint}); install the same detector on every worker`,
       );
     }
-    let filler: RestoreModel | null = null;
+    let filler: DamageFiller | null = null;
     if (job.fillModel) {
       filler = await models.filler(job.fillModel);
       if (filler.fingerprint !== job.fillFingerprint) {

@@ -9,6 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EngineHost, inProcessLauncher } from '../../../src/main/services/engine-host';
 import { ARCHITECTURES } from '../../../src/main/engine/models/index';
 import { trainingPair, inputChannels } from '../../../src/main/engine/data/target';
+import { decoyMask } from '../../../src/main/engine/data/synth/damage';
+import { Rng } from '../../../src/main/engine/data/rng';
+import { widenInputChannels } from '../../../src/main/engine/methods/init-from';
 import { fillDamage } from '../../../src/main/engine/data/fill';
 import { createPatchSampler, createValidationSet, openDataset, resolvePreset, synthesize } from '../../../src/main/engine/data/index';
 import { loadDamageFiller, loadRepairFiller, refineFill } from '../../../src/main/engine/infer/learned-fill';
@@ -128,7 +131,7 @@ test('the sampler and the validation set give a filler 4-channel inputs and RGB 
 });
 
 /** Trains a tiny filler through the engine contract; resolves with the saved package's folder. */
-async function trainFiller(engine: EngineHost, out: string): Promise<TrainDoneEvent> {
+async function trainFiller(engine: EngineHost, out: string, extra: Record<string, unknown> = {}): Promise<TrainDoneEvent> {
   return new Promise<TrainDoneEvent>((resolve, reject) => {
     let last: TrainDoneEvent | null = null;
     engine.subscribe(
@@ -148,6 +151,7 @@ async function trainFiller(engine: EngineHost, out: string): Promise<TrainDoneEv
         samples: 1,
         samplerThread: 'main',
         out,
+        ...extra,
       },
       {
         data: (event) => {
@@ -189,8 +193,8 @@ test('a filler trains on old-photo-fill, is saved as a fill model, and refines a
     const filled = fillDamage(image, damage);
     let tilesRun = 0;
     const counting = { ...filler, run: (x: tf.Tensor4D) => (tilesRun++, filler!.run(x)) };
-    const refined = await refineFill(counting, filled.image, filled.replaced, { tile: 64 });
-    const whole = await refineFill(filler, filled.image, filled.replaced, { tile: 512 });
+    const refined = await refineFill(counting, image, filled, { tile: 64 });
+    const whole = await refineFill(filler, image, filled, { tile: 512 });
     assert.ok(tilesRun >= 2 && tilesRun < 12, `only tiles holding damage are run (${tilesRun})`);
     let changed = 0;
     for (let p = 0; p < 200 * 150; p++) {
@@ -249,6 +253,108 @@ test('repair uses the installed filler by default, none on request, and refuses 
       filler!.dispose();
     }
   } finally {
+    engine.dispose();
+  }
+});
+
+test('a checking filler\'s training pair: decoys join the mask, the original photo rides along, and the target keeps the original under decoys', async () => {
+  const clean = photo(192, 128);
+  const recipe = await resolvePreset('old-photo-fill');
+  let synth = await synthesize(clean, recipe, 1);
+  for (let seed = 2; !synth.damage.some((v) => v >= 0.5); seed++) synth = await synthesize(clean, recipe, seed);
+  assert.equal(inputChannels('fill-check'), 7);
+  assert.throws(() => trainingPair('fill-check', clean.data, synth), /needs an Rng for its decoys/);
+  const pair = trainingPair('fill-check', clean.data, synth, new Rng(5));
+  const again = trainingPair('fill-check', clean.data, synth, new Rng(5));
+  assert.deepEqual(Array.from(again.input), Array.from(pair.input), 'the same decoys from the same seed');
+  const real = fillDamage(synth.image, synth.damage).replaced;
+  const counts = { decoy: 0, real: 0 };
+  for (let p = 0; p < 192 * 128; p++) {
+    const flagged = pair.input[p * 7 + 3]!;
+    assert.ok(flagged >= real[p]!, 'the mask holds all of the real damage');
+    for (let c = 0; c < 3; c++) {
+      const original = synth.image.data[p * 3 + c]!;
+      assert.equal(pair.input[p * 7 + 4 + c], original, 'channels 4-6 are the photo as it came in');
+      if (flagged === 0) assert.equal(pair.input[p * 7 + c], original, 'outside the mask the photo is not interpolated');
+      if (real[p] === 0) assert.equal(pair.target[p * 3 + c], original, 'where nothing is damaged the target is the original, decoy or not');
+      if (real[p] === 1) assert.ok(Math.abs(pair.target[p * 3 + c]! - clean.data[p * 3 + c]!) < 1e-6, 'under the damage the target is the clean photo');
+    }
+    if (flagged === 1 && real[p] === 0) counts.decoy++;
+    if (real[p] === 1) counts.real++;
+  }
+  assert.ok(counts.decoy > 20 && counts.real > 0, `decoys and real damage are both in the mask (${counts.decoy} / ${counts.real} pixels)`);
+});
+
+test('decoys are drawn where a detector\'s false alarms are: many of them on the photo\'s strongest edges', () => {
+  // A flat photo with one vertical edge: half the decoys seek edges, so far more of the mask lies on it than its share of the area.
+  const width = 128;
+  const height = 128;
+  const data = new Float32Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) data.fill(p % width < 64 ? 0.2 : 0.8, p * 3, p * 3 + 3);
+  const mask = decoyMask({ width, height, data }, new Rng(3), 400);
+  let near = 0;
+  let total = 0;
+  for (let p = 0; p < width * height; p++) {
+    total += mask[p]!;
+    if (Math.abs((p % width) - 63.5) < 8) near += mask[p]!;
+  }
+  assert.ok(total > 0, 'decoys were drawn');
+  assert.ok(near / total > 0.3, `a band of 1/8 of the width around the edge holds ${(100 * near / total).toFixed(0)}% of the decoys`);
+});
+
+test('a filler that sees the original starts from a filler that does not (its new channels at zero) and trains, loads and repairs', async () => {
+  // The widened model computes exactly what the model it starts from computed, whatever the new channels hold.
+  const narrow = ARCHITECTURES['fill-unet'].build({ filters: 4, depth: 2 });
+  for (const w of narrow.weights) w.write(tf.randomNormal(w.shape as number[], 0, 0.3));
+  const reference = ARCHITECTURES['fill-unet'].build({ filters: 4, depth: 2 });
+  reference.setWeights(narrow.getWeights());
+  const before = tf.memory().numTensors;
+  const wide = widenInputChannels(narrow, ARCHITECTURES['fill-unet'].build({ filters: 4, depth: 2, seesOriginal: true }), 'the test filler');
+  try {
+    tf.tidy(() => {
+      const four = tf.concat([tf.randomUniform([1, 16, 24, 3]), tf.round(tf.randomUniform([1, 16, 24, 1]))], 3);
+      const seven = tf.concat([four, tf.randomUniform([1, 16, 24, 3])], 3);
+      const a = (reference.predict(four) as tf.Tensor).dataSync();
+      const b = (wide.predict(seven) as tf.Tensor).dataSync();
+      for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-5, `output ${i}: ${a[i]} vs ${b[i]}`);
+    });
+    assert.ok(tf.memory().numTensors <= before, 'widening leaves no tensors behind (the narrow model is disposed)');
+  } finally {
+    wide.dispose();
+    reference.dispose();
+  }
+  assert.throws(
+    () => widenInputChannels(ARCHITECTURES['fill-unet'].build({ filters: 8, depth: 2 }), ARCHITECTURES['fill-unet'].build({ filters: 4, depth: 2, seesOriginal: true }), 'the wide filler'),
+    /the wide filler's layer "enc1_conv1" holds \[3, 3, 4, 8\] where this run's model needs \[3, 3, 7, 4\]/,
+  );
+
+  // Through the engine contract: a 4-channel filler, then a checking filler started from it.
+  const engine = new EngineHost(await inProcessLauncher());
+  let filler = null;
+  try {
+    const first = await trainFiller(engine, 'plain-filler');
+    const done = await trainFiller(engine, 'checking-filler', { initFrom: first.model, hyper: { seesOriginal: true }, epochs: 1 });
+    assert.equal(done.status, 'completed');
+    filler = await loadDamageFiller(done.model!);
+    assert.equal(filler.seesOriginal, true);
+    const image = photo(96, 80);
+    const damage = new Float32Array(96 * 80);
+    for (let x = 10; x < 60; x++) damage[40 * 96 + x] = 1;
+    const filled = fillDamage(image, damage);
+    const count = tf.memory().numTensors;
+    const refined = await refineFill(filler, image, filled);
+    assert.equal(tf.memory().numTensors, count, 'refining leaves no tensors behind');
+    let changed = 0;
+    for (let p = 0; p < 96 * 80; p++) {
+      for (let c = 0; c < 3; c++) {
+        const i = p * 3 + c;
+        if (filled.replaced[p] === 0) assert.equal(refined.data[i], image.data[i], `pixel ${p} outside the mask changed`);
+        else if (refined.data[i] !== filled.image.data[i]) changed++;
+      }
+    }
+    assert.ok(changed > 0, 'the checking filler changed the holes');
+  } finally {
+    filler?.dispose();
     engine.dispose();
   }
 });

@@ -9,6 +9,10 @@
 // It cannot invent texture inside a large blotch: that is what a learned, mask-conditioned filler is for.
 import type { RgbImage } from './image';
 
+/** fillDamage's defaults: a detector's "more likely than not", grown by one pixel. */
+export const FILL_THRESHOLD = 0.5;
+export const FILL_GROW = 1;
+
 export interface FillOptions {
   /** Mask values at or above this are damage (0-1). Default 0.5: a detector's "more likely than not". */
   threshold?: number;
@@ -187,7 +191,7 @@ export function pullPush(image: RgbImage, known: Float32Array): RgbImage {
 export function fillDamage(image: RgbImage, damage: Float32Array, options: FillOptions = {}): FillResult {
   const { width, height } = image;
   if (damage.length !== width * height) throw new Error(`the damage mask has ${damage.length} values for a ${width}x${height} photo`);
-  const replaced = fillMask(damage, width, height, options.threshold ?? 0.5, options.grow ?? 1);
+  const replaced = fillMask(damage, width, height, options.threshold ?? FILL_THRESHOLD, options.grow ?? FILL_GROW);
   const known = new Float32Array(replaced.length);
   let filled = 0;
   for (let p = 0; p < known.length; p++) {

@@ -378,7 +378,7 @@ export class StreamingPatchSampler implements PatchSampler {
       const synth = await synthesize(cleanWin, this.recipe!, rng.fork('synth'));
       this.counters.synthMs += performance.now() - started;
       if (this.closed) return;
-      const pair = trainingPair(this.target, cleanWin.data, synth);
+      const pair = trainingPair(this.target, cleanWin.data, synth, rng.fork('target'));
       cleanSrc = floatSource({ width: win, height: winH, data: pair.target });
       degradedSrc = { ...floatSource({ width: win, height: winH, data: pair.input }), channels: inputChannels(this.target) };
     }

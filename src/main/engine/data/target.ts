@@ -7,14 +7,20 @@
 //   repair stage does it) and the mask of what was interpolated in a fourth channel; out, the clean photo on
 //   the masked pixels and the input everywhere else, so the loss only asks for what a filler may change.
 //   The mask is the one the synthesis drew, thresholded and grown as the repair stage treats a detector's.
-import { fillDamage } from './fill';
+// - checking fillers ('fill-check', fill-unet with seesOriginal): the same, plus the photo as it was before the
+//   interpolation in three more channels, and decoys (synth/damage.ts: marks shaped like a detector's false
+//   alarms) added to the mask with the original pixels as their target: it learns to fill the damage and to
+//   keep what was flagged by mistake, so a clean photo comes through repair unchanged.
+import { FILL_GROW, FILL_THRESHOLD, fillDamage, fillMask } from './fill';
+import type { Rng } from './rng';
+import { decoyMask } from './synth/damage';
 import type { SynthesisResult } from './synth/recipe';
 
-export type TrainingTarget = 'clean' | 'damage' | 'fill';
+export type TrainingTarget = 'clean' | 'damage' | 'fill' | 'fill-check';
 
-/** Channels of the model's input for a target: RGB, plus the mask for a filler. */
-export function inputChannels(target: TrainingTarget): 3 | 4 {
-  return target === 'fill' ? 4 : 3;
+/** Channels of the model's input for a target: RGB, plus the mask for a filler, plus the original RGB for a checking one. */
+export function inputChannels(target: TrainingTarget): 3 | 4 | 7 {
+  return target === 'fill' ? 4 : target === 'fill-check' ? 7 : 3;
 }
 
 export interface TrainingPair {
@@ -24,8 +30,11 @@ export interface TrainingPair {
   target: Float32Array;
 }
 
-/** The model's input and target pixels for one synthesised crop whose clean pixels are `clean`. */
-export function trainingPair(target: TrainingTarget, clean: Float32Array, synth: SynthesisResult): TrainingPair {
+/**
+ * The model's input and target pixels for one synthesised crop whose clean pixels are `clean`; `rng` draws
+ * a checking filler's decoys.
+ */
+export function trainingPair(target: TrainingTarget, clean: Float32Array, synth: SynthesisResult, rng?: Rng): TrainingPair {
   const degraded = synth.image.data;
   if (target === 'clean') return { input: degraded, target: clean };
   const { damage } = synth;
@@ -33,6 +42,10 @@ export function trainingPair(target: TrainingTarget, clean: Float32Array, synth:
     const out = new Float32Array(damage.length * 3);
     for (let p = 0, i = 0; p < damage.length; p++, i += 3) out[i] = out[i + 1] = out[i + 2] = damage[p]!;
     return { input: degraded, target: out };
+  }
+  if (target === 'fill-check') {
+    if (!rng) throw new Error('a checking filler\'s training pair needs an Rng for its decoys');
+    return checkingFillPair(clean, synth, rng);
   }
   const filled = fillDamage(synth.image, damage);
   const input = new Float32Array(damage.length * 4);
@@ -45,6 +58,30 @@ export function trainingPair(target: TrainingTarget, clean: Float32Array, synth:
       out[p * 3 + c] = v + m * (clean[p * 3 + c]! - v);
     }
     input[p * 4 + 3] = m;
+  }
+  return { input, target: out };
+}
+
+/** See 'fill-check' at the top. Where the grown damage mask is set the target is the clean photo; under the
+ *  decoys only it is the original (the photo as it came in). */
+function checkingFillPair(clean: Float32Array, synth: SynthesisResult, rng: Rng): TrainingPair {
+  const { damage, image: original } = synth;
+  const decoys = decoyMask(original, rng);
+  const flagged = new Float32Array(damage.length);
+  for (let p = 0; p < damage.length; p++) flagged[p] = Math.max(damage[p]!, decoys[p]!);
+  const filled = fillDamage(original, flagged);
+  const real = fillMask(damage, original.width, original.height, FILL_THRESHOLD, FILL_GROW);
+  const input = new Float32Array(damage.length * 7);
+  const out = new Float32Array(damage.length * 3);
+  for (let p = 0; p < damage.length; p++) {
+    const m = real[p]!;
+    for (let c = 0; c < 3; c++) {
+      const o = original.data[p * 3 + c]!;
+      input[p * 7 + c] = filled.image.data[p * 3 + c]!;
+      input[p * 7 + 4 + c] = o;
+      out[p * 3 + c] = o + m * (clean[p * 3 + c]! - o);
+    }
+    input[p * 7 + 3] = filled.replaced[p]!;
   }
   return { input, target: out };
 }

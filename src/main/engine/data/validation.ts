@@ -4,7 +4,7 @@ import { StudioError, throwIfAborted } from '#shared/rpc/errors';
 import type { DatasetItem } from './dataset';
 import { type RawRgbImage, decodeFailureReason, decodeImageFile } from './image';
 import { cropRect } from './patches';
-import { deriveSeed } from './rng';
+import { deriveSeed, Rng } from './rng';
 import { type DegradationRecipe, synthesize } from './synth/recipe';
 import { type TrainingTarget, inputChannels, trainingPair } from './target';
 import type { SamplerWarning } from './sampler';
@@ -97,7 +97,7 @@ export function createValidationSet(options: ValidationOptions): ValidationSet {
     const cleanCrop = cropRect(clean, x, y, w, h);
     if (degraded) return { id: item.id, width: w, height: h, clean: cleanCrop, degraded: cropRect(degraded, x, y, w, h) };
     const synth = await synthesize({ width: w, height: h, data: cleanCrop }, options.recipe!, deriveSeed(seed, 'val', item.id));
-    const pair = trainingPair(target, cleanCrop, synth);
+    const pair = trainingPair(target, cleanCrop, synth, new Rng(deriveSeed(seed, 'val-target', item.id)));
     return { id: item.id, width: w, height: h, clean: pair.target, degraded: pair.input };
   }
 

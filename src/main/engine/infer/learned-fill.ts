@@ -2,10 +2,13 @@
 // the photo with its damage interpolated by pull-push (data/fill.ts) and the mask of what was interpolated,
 // and carries texture and edges into the holes. It only runs on tiles that hold damage, and only the masked
 // pixels of its output are kept (the network itself passes unmasked pixels through; see MaskedResidual), so a
-// clean photo, or the clean part of a damaged one, is exactly what it was.
+// clean photo, or the clean part of a damaged one, is exactly what it was. A filler that sees the original
+// (fill-unet with seesOriginal) also gets the photo as it came in, and keeps the pixels it judges undamaged,
+// which undoes a detector's false alarms.
 import * as tf from '@tensorflow/tfjs-core';
 import { StudioError, throwIfAborted } from '#shared/rpc/errors';
 import { NO_MODEL } from '#shared/restore';
+import type { FillResult } from '../data/fill';
 import type { RgbImage } from '../data/image';
 import { planTiles } from './memory';
 import { analyseLayers, loadModelDir, resolveModelDir, type ModelLookup, type RestoreModel } from './model';
@@ -14,8 +17,17 @@ import { planAxis } from './tiles';
 /** The bundled damage filler (resources/models/fill), used by repair when it is installed. */
 export const DEFAULT_FILL_MODEL = 'fill';
 
-/** Loads a damage filler: a package whose task is "fill", taking RGB + mask (4 channels) and giving RGB. */
-export async function loadDamageFiller(spec: string = DEFAULT_FILL_MODEL, lookup: ModelLookup = {}): Promise<RestoreModel> {
+/** A loaded damage filler. */
+export interface DamageFiller extends RestoreModel {
+  /** It takes the original photo too (7 channels: interpolated RGB, mask, original RGB). */
+  seesOriginal: boolean;
+}
+
+/**
+ * Loads a damage filler: a package whose task is "fill", taking RGB + mask (4 channels), or RGB + mask +
+ * original RGB (7), and giving RGB.
+ */
+export async function loadDamageFiller(spec: string = DEFAULT_FILL_MODEL, lookup: ModelLookup = {}): Promise<DamageFiller> {
   const dir = await resolveModelDir(spec, 'restore', lookup);
   const loaded = await loadModelDir(dir);
   try {
@@ -27,8 +39,11 @@ export async function loadDamageFiller(spec: string = DEFAULT_FILL_MODEL, lookup
     }
     const inShape = loaded.model.inputs[0]?.shape ?? [];
     const outShape = loaded.model.outputs[0]?.shape ?? [];
-    if (loaded.model.inputs.length !== 1 || inShape[3] !== 4 || outShape[3] !== 3) {
-      throw new StudioError('MODEL_INVALID', `"${loaded.name}" (${dir}) takes [${inShape.join(', ')}] and gives [${outShape.join(', ')}]; a damage filler takes RGB + mask (4 channels) and gives RGB.`);
+    if (loaded.model.inputs.length !== 1 || (inShape[3] !== 4 && inShape[3] !== 7) || outShape[3] !== 3) {
+      throw new StudioError(
+        'MODEL_INVALID',
+        `"${loaded.name}" (${dir}) takes [${inShape.join(', ')}] and gives [${outShape.join(', ')}]; a damage filler takes RGB + mask (4 channels, or 7 with the original RGB) and gives RGB.`,
+      );
     }
     const model = loaded.model;
     const analysis = analyseLayers(model);
@@ -44,6 +59,7 @@ export async function loadDamageFiller(spec: string = DEFAULT_FILL_MODEL, lookup
       bytesPerPixel: analysis.bytesPerPixel,
       fixedSize: null,
       dispose: () => model.dispose(),
+      seesOriginal: inShape[3] === 7,
     };
   } catch (error) {
     loaded.model.dispose();
@@ -55,7 +71,7 @@ export async function loadDamageFiller(spec: string = DEFAULT_FILL_MODEL, lookup
  * The filler the repair stage uses: the one `spec` names, none for NO_MODEL, and without a spec the bundled
  * one when it is installed (a studio without it fills by interpolation alone, as before the filler existed).
  */
-export async function loadRepairFiller(spec: string | undefined, lookup: ModelLookup = {}): Promise<RestoreModel | null> {
+export async function loadRepairFiller(spec: string | undefined, lookup: ModelLookup = {}): Promise<DamageFiller | null> {
   if (spec === NO_MODEL) return null;
   if (spec !== undefined) return loadDamageFiller(spec, lookup);
   try {
@@ -73,11 +89,13 @@ export interface LearnedFillOptions {
 }
 
 /**
- * Refines the pull-push fill of `filled` with the filler, on the pixels where `replaced` (how much of each
- * pixel the interpolation replaced, 0-1) is above 0. Returns a new image; `filled` is not changed.
+ * Refines the pull-push fill of `original` (fillDamage's result) with the filler, on the pixels the
+ * interpolation replaced (any part of). Returns a new image; neither input is changed.
  */
-export async function refineFill(filler: RestoreModel, filled: RgbImage, replaced: Float32Array, options: LearnedFillOptions = {}): Promise<RgbImage> {
+export async function refineFill(filler: DamageFiller, original: RgbImage, fill: FillResult, options: LearnedFillOptions = {}): Promise<RgbImage> {
+  const { image: filled, replaced } = fill;
   const { width, height } = filled;
+  const channels = filler.seesOriginal ? 7 : 4;
   const out = filled.data.slice();
   const plan = planTiles(filler, options.tile);
   const rows = planAxis(height, plan.tile, plan.overlap, filler.multiple);
@@ -89,18 +107,19 @@ export async function refineFill(filler: RestoreModel, filled: RgbImage, replace
       await options.beforeTile?.();
       const w = col.end - col.start;
       const h = row.end - row.start;
-      const input = new Float32Array(w * h * 4);
+      const input = new Float32Array(w * h * channels);
       for (let y = 0; y < h; y++) {
         for (let x = 0; x < w; x++) {
           const p = (row.start + y) * width + col.start + x;
-          const i = (y * w + x) * 4;
-          input[i] = filled.data[p * 3]!;
-          input[i + 1] = filled.data[p * 3 + 1]!;
-          input[i + 2] = filled.data[p * 3 + 2]!;
+          const i = (y * w + x) * channels;
+          for (let c = 0; c < 3; c++) {
+            input[i + c] = filled.data[p * 3 + c]!;
+            if (channels === 7) input[i + 4 + c] = original.data[p * 3 + c]!;
+          }
           input[i + 3] = replaced[p]!;
         }
       }
-      const output = tf.tidy(() => filler.run(tf.tensor4d(input, [1, h, w, 4])));
+      const output = tf.tidy(() => filler.run(tf.tensor4d(input, [1, h, w, channels])));
       const result = (await output.data()) as Float32Array;
       output.dispose();
       for (let y = row.coreStart; y < row.coreEnd; y++) {

@@ -7,7 +7,7 @@
 // JPEG), and the model then cleans the filled photo as a whole.
 import { throwIfAborted } from '#shared/rpc/errors';
 import { fillDamage } from '../data/fill';
-import { refineFill } from './learned-fill';
+import { refineFill, type DamageFiller } from './learned-fill';
 import { planTiles } from './memory';
 import type { RestoreModel } from './model';
 import { sampleForStatistics, type PixelSource } from './pixel-source';
@@ -22,14 +22,14 @@ export interface RepairStage {
   /** 0-1 (repairThreshold). */
   strength: number;
   /** The learned filler; without one the holes keep the pull-push interpolation. */
-  filler?: RestoreModel | null;
+  filler?: DamageFiller | null;
 }
 
 export interface RepairOptions {
   /** 0-1: how sure the detector must be before a pixel is filled; 1 fills the most. */
   strength: number;
   /** Refines the interpolated holes (learned-fill.ts); absent or null keeps the interpolation. */
-  filler?: RestoreModel | null;
+  filler?: DamageFiller | null;
   tile?: number;
   signal?: AbortSignal;
   beforeTile?: () => Promise<void>;
@@ -77,7 +77,7 @@ export async function repairDamage(detector: RestoreModel, source: PixelSource, 
   const damage = await detectDamage(detector, image, options);
   throwIfAborted(options.signal);
   const filled = fillDamage(image, damage, { threshold: repairThreshold(options.strength) });
-  const result = options.filler && filled.filledShare > 0 ? await refineFill(options.filler, filled.image, filled.replaced, options) : filled.image;
+  const result = options.filler && filled.filledShare > 0 ? await refineFill(options.filler, image, filled, options) : filled.image;
   const pixels = new Uint16Array(result.data.length);
   for (let i = 0; i < pixels.length; i++) pixels[i] = Math.round(Math.min(1, Math.max(0, result.data[i]!)) * 65535);
   return {

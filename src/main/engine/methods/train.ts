@@ -29,7 +29,7 @@ import { findLatestCheckpoint, readCheckpointState, train, type TrainResult } fr
 import { loadPackageDir, savePackage, trainingSection } from '../package/index';
 import { loadVgg16Weights } from '../keras/vgg16';
 import { anySignal, dataFingerprint, exists, openJobData, parseParams, resolveTrainOutput } from './common';
-import { readStartingPoint } from './init-from';
+import { readStartingPoint, widenInputChannels } from './init-from';
 import { readRunState, writeRunState } from './run-state';
 import { processAlive } from '../../process-alive';
 
@@ -161,7 +161,7 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
     const onWarning = (w: { file: string; reason: string }): void => warn(`${w.file}: ${w.reason} (skipped)`);
     // A detector learns the synthesis' damage map instead of the clean photo, a filler the clean photo under
     // the damage from the photo and its mask (see data/target.ts).
-    const target = arch.task === 'detect' ? 'damage' : arch.task === 'fill' ? 'fill' : 'clean';
+    const target = arch.task === 'detect' ? 'damage' : arch.task === 'fill' ? (hyper.seesOriginal === true ? 'fill-check' : 'fill') : 'clean';
     sampler = await createPatchSampler({
       items: split.train,
       recipe: degradation,
@@ -187,7 +187,15 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
       initialModel = arch.build(hyper, { channels: 3 });
       vgg16Layers = await loadVgg16Weights(initialModel, params.vgg16Weights);
     }
-    if (start && resumedFrom === 0) initialModel = (await loadPackageDir(start.dir)).model;
+    if (start && resumedFrom === 0) {
+      const loaded = (await loadPackageDir(start.dir)).model;
+      const channels = (m: tfl.LayersModel): number | null | undefined => m.inputs[0]?.shape[3];
+      const built = arch.build(hyper, { channels: 3 });
+      if (channels(loaded) === channels(built)) {
+        built.dispose();
+        initialModel = loaded;
+      } else initialModel = widenInputChannels(loaded, built, `"${start.card.name}" (${start.dir})`);
+    }
 
     emit({
       type: 'start',

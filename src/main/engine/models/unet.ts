@@ -63,27 +63,41 @@ export const fillUnet = defineArchitecture({
     'Fills the pixels a damage mask marks (scratches, dust, cracks, flakes) from their surroundings and leaves every other pixel exactly as it was. Takes the photo and the mask; trained with the old-photo-damage synthesis.',
   task: 'fill',
   padsInternally: true,
-  hyperParams: SHARED_PARAMS,
+  hyperParams: [
+    ...SHARED_PARAMS,
+    boolParam(
+      'seesOriginal',
+      'Sees the original pixels',
+      false,
+      'Also takes the photo as it came in (three more channels), and learns to keep the pixels a detector flagged on an undamaged photo.',
+    ),
+  ],
   requiredMultiple: (h) => 2 ** num(h, 'depth'),
-  build: (hyper, shape) => buildUnet(hyper, shape, { residual: false, outputActivation: 'linear', maskInput: true }),
+  build: (hyper, shape) =>
+    buildUnet(hyper, shape, { residual: false, outputActivation: 'linear', maskInput: true, originalInput: bool(hyper, 'seesOriginal') }),
 });
 
-/** The channels a model of this task takes for `channels` image channels: one more (the mask) for a filler. */
-export function inputChannelsFor(task: string, channels = 3): number {
-  return task === 'fill' ? channels + 1 : channels;
+/**
+ * The channels a model of this task takes for `channels` image channels: one more (the mask) for a filler,
+ * and the original photo's channels again for one that sees them.
+ */
+export function inputChannelsFor(task: string, channels = 3, hyper: HyperParams = {}): number {
+  if (task !== 'fill') return channels;
+  return channels + 1 + (hyper.seesOriginal === true ? channels : 0);
 }
 
 /** The U-Net graph; `outputActivation` 'sigmoid' makes it a per-pixel probability map (damage detection). */
 export function buildUnet(
   hyper: HyperParams,
   { channels, height, width, name }: Required<BuildOptions>,
-  head: { residual: boolean; outputActivation: 'linear' | 'sigmoid'; outputBias?: number; maskInput?: boolean },
+  head: { residual: boolean; outputActivation: 'linear' | 'sigmoid'; outputBias?: number; maskInput?: boolean; originalInput?: boolean },
 ): tfl.LayersModel {
   const f = num(hyper, 'filters');
   const depth = num(hyper, 'depth');
   const k = num(hyper, 'kernelSize');
   const o = { activation: str(hyper, 'activation') };
-  const input = imageInput(head.maskInput ? channels + 1 : channels, height, width);
+  // A filler's input: the photo to correct, the mask, then (originalInput) the photo as it came in.
+  const input = imageInput(channels + (head.maskInput ? 1 : 0) + (head.originalInput ? channels : 0), height, width);
   const x0 = padTo(input, 2 ** depth);
   let x = x0;
   const skips: tfl.SymbolicTensor[] = [];

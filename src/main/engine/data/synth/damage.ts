@@ -366,3 +366,49 @@ export function edgeWear(image: RgbImage, rng: Rng, opts: EdgeWearOptions, damag
   composite(image, mask, tone, damage);
   return image;
 }
+
+/** About 1% of a photo's pixels: more than the bundled detector's false alarms (0.4-0.5%), as much as its real damage. */
+const DECOYS_PER_512 = 40;
+
+/**
+ * Decoys: marks shaped like a detector's false alarms, drawn into a mask only (the photo is not touched). A
+ * damage filler that sees the original pixels (fill-unet with seesOriginal) is trained with them added to its
+ * mask, with the original pixels as the target there, so it learns to keep what a detector flagged on an
+ * undamaged photo: short strokes and specks anywhere, and short segments along the photo's strongest edges
+ * (window frames, lettering, branches: where the bundled detector's false alarms are).
+ */
+export function decoyMask(image: RgbImage, rng: Rng, count: number = DECOYS_PER_512): Float32Array {
+  const { width: w, height: h, data } = image;
+  const mask = new Float32Array(w * h);
+  const n = scaledCount(count, image, rng);
+  const lum = (p: number): number => 0.299 * data[p * 3]! + 0.587 * data[p * 3 + 1]! + 0.114 * data[p * 3 + 2]!;
+  for (let k = 0; k < n; k++) {
+    let cx = rng.uniform(1, w - 2);
+    let cy = rng.uniform(1, h - 2);
+    let angle = rng.uniform(0, Math.PI);
+    if (w > 4 && h > 4 && rng.chance(0.5)) {
+      // The strongest edge among a few random probes, and a stroke along it (across its gradient).
+      let best = -1;
+      for (let probe = 0; probe < 64; probe++) {
+        const x = 1 + rng.int(w - 2);
+        const y = 1 + rng.int(h - 2);
+        const p = y * w + x;
+        const gx = lum(p + 1) - lum(p - 1);
+        const gy = lum(p + w) - lum(p - w);
+        if (Math.abs(gx) + Math.abs(gy) > best) [best, cx, cy, angle] = [Math.abs(gx) + Math.abs(gy), x, y, Math.atan2(gx, -gy)];
+      }
+    }
+    const radius = rng.uniform(0.5, 3);
+    if (rng.chance(0.4)) {
+      stampDisc(mask, w, h, cx, cy, radius * rng.uniform(1, 2), 1);
+      continue;
+    }
+    const length = rng.uniform(6, 60);
+    const steps = Math.ceil(length * 2);
+    for (let s = 0; s <= steps; s++) {
+      const t = s / steps - 0.5;
+      stampDisc(mask, w, h, cx + Math.cos(angle) * t * length, cy + Math.sin(angle) * t * length, radius, 1);
+    }
+  }
+  return mask;
+}
