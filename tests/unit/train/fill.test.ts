@@ -285,7 +285,7 @@ test('a checking filler\'s training pair: decoys join the mask, the original pho
   assert.ok(counts.decoy > 20 && counts.real > 0, `decoys and real damage are both in the mask (${counts.decoy} / ${counts.real} pixels)`);
 });
 
-test('decoys are drawn where a detector\'s false alarms are: many of them on the photo\'s strongest edges', () => {
+test('decoys are drawn where a detector\'s false alarms are: many of them along the photo\'s strongest edges and thin lines', () => {
   // A flat photo with one vertical edge: half the decoys seek edges, so far more of the mask lies on it than its share of the area.
   const width = 128;
   const height = 128;
@@ -300,6 +300,17 @@ test('decoys are drawn where a detector\'s false alarms are: many of them on the
   }
   assert.ok(total > 0, 'decoys were drawn');
   assert.ok(near / total > 0.3, `a band of 1/8 of the width around the edge holds ${(100 * near / total).toFixed(0)}% of the decoys`);
+
+  // A thin dark horizontal line (a rope, a seam) on a flat photo: decoys run along it.
+  for (let p = 0; p < width * height; p++) data.fill(Math.floor(p / width) === 64 ? 0.1 : 0.7, p * 3, p * 3 + 3);
+  const onLine = decoyMask({ width, height, data }, new Rng(4), 400);
+  let lineNear = 0;
+  let lineTotal = 0;
+  for (let p = 0; p < width * height; p++) {
+    lineTotal += onLine[p]!;
+    if (Math.abs(Math.floor(p / width) - 64) <= 4) lineNear += onLine[p]!;
+  }
+  assert.ok(lineNear / lineTotal > 0.3, `9 rows around the line hold ${(100 * lineNear / lineTotal).toFixed(0)}% of the decoys`);
 });
 
 test('a filler that sees the original starts from a filler that does not (its new channels at zero) and trains, loads and repairs', async () => {

@@ -367,6 +367,29 @@ export function edgeWear(image: RgbImage, rng: Rng, opts: EdgeWearOptions, damag
   return image;
 }
 
+/**
+ * How strongly a pixel lies on a step edge or a thin line (a ridge: a rope, a seam, a crack in wood), and the
+ * direction along it: for an edge, across its gradient; for a line, across its strongest curvature (the Hessian
+ * at a 2-px scale). Thin lines are the detector's commonest false alarms: they look like scratches.
+ */
+function structureAt(lum: (p: number) => number, w: number, x: number, y: number): { strength: number; along: number } {
+  const p = y * w + x;
+  const gx = lum(p + 1) - lum(p - 1);
+  const gy = lum(p + w) - lum(p - w);
+  const dxx = lum(p + 2) + lum(p - 2) - 2 * lum(p);
+  const dyy = lum(p + 2 * w) + lum(p - 2 * w) - 2 * lum(p);
+  const dxy = (lum(p + 2 * w + 2) + lum(p - 2 * w - 2) - lum(p + 2 * w - 2) - lum(p - 2 * w + 2)) / 4;
+  const mean = (dxx + dyy) / 2;
+  const spread = Math.hypot((dxx - dyy) / 2, dxy);
+  const ridge = Math.abs(mean) + spread;
+  const edge = Math.abs(gx) + Math.abs(gy);
+  if (edge >= ridge) return { strength: edge, along: Math.atan2(gx, -gy) };
+  // The Hessian's eigenvalues are mean ± spread; the eigenvector of the larger in size points across the line
+  // (that of mean + spread, at half the angle of (dxx - dyy, 2 dxy), when mean >= 0; the other one otherwise).
+  const across = 0.5 * Math.atan2(2 * dxy, dxx - dyy) + (mean >= 0 ? 0 : Math.PI / 2);
+  return { strength: ridge, along: across + Math.PI / 2 };
+}
+
 /** About 1% of a photo's pixels: more than the bundled detector's false alarms (0.4-0.5%), as much as its real damage. */
 const DECOYS_PER_512 = 40;
 
@@ -374,8 +397,8 @@ const DECOYS_PER_512 = 40;
  * Decoys: marks shaped like a detector's false alarms, drawn into a mask only (the photo is not touched). A
  * damage filler that sees the original pixels (fill-unet with seesOriginal) is trained with them added to its
  * mask, with the original pixels as the target there, so it learns to keep what a detector flagged on an
- * undamaged photo: short strokes and specks anywhere, and short segments along the photo's strongest edges
- * (window frames, lettering, branches: where the bundled detector's false alarms are).
+ * undamaged photo: short strokes and specks anywhere, and short segments along the photo's strongest edges and
+ * thin lines (ropes, seams, cracks in wood, frames, lettering: where the bundled detector's false alarms are).
  */
 export function decoyMask(image: RgbImage, rng: Rng, count: number = DECOYS_PER_512): Float32Array {
   const { width: w, height: h, data } = image;
@@ -386,16 +409,14 @@ export function decoyMask(image: RgbImage, rng: Rng, count: number = DECOYS_PER_
     let cx = rng.uniform(1, w - 2);
     let cy = rng.uniform(1, h - 2);
     let angle = rng.uniform(0, Math.PI);
-    if (w > 4 && h > 4 && rng.chance(0.5)) {
-      // The strongest edge among a few random probes, and a stroke along it (across its gradient).
+    if (w > 6 && h > 6 && rng.chance(0.5)) {
+      // The strongest structure among a few random probes, and a stroke along it.
       let best = -1;
       for (let probe = 0; probe < 64; probe++) {
-        const x = 1 + rng.int(w - 2);
-        const y = 1 + rng.int(h - 2);
-        const p = y * w + x;
-        const gx = lum(p + 1) - lum(p - 1);
-        const gy = lum(p + w) - lum(p - w);
-        if (Math.abs(gx) + Math.abs(gy) > best) [best, cx, cy, angle] = [Math.abs(gx) + Math.abs(gy), x, y, Math.atan2(gx, -gy)];
+        const x = 2 + rng.int(w - 4);
+        const y = 2 + rng.int(h - 4);
+        const structure = structureAt(lum, w, x, y);
+        if (structure.strength > best) [best, cx, cy, angle] = [structure.strength, x, y, structure.along];
       }
     }
     const radius = rng.uniform(0.5, 3);
