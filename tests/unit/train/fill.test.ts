@@ -276,8 +276,9 @@ test('a checking filler\'s training pair: decoys join the mask, the original pho
       const original = synth.image.data[p * 3 + c]!;
       assert.equal(pair.input[p * 7 + 4 + c], original, 'channels 4-6 are the photo as it came in');
       if (flagged === 0) assert.equal(pair.input[p * 7 + c], original, 'outside the mask the photo is not interpolated');
-      if (real[p] === 0) assert.equal(pair.target[p * 3 + c], original, 'where nothing is damaged the target is the original, decoy or not');
+      if (synth.damage[p] === 0 && real[p] === 0) assert.equal(pair.target[p * 3 + c], original, 'where nothing is damaged the target is the original, decoy or not');
       if (real[p] === 1) assert.ok(Math.abs(pair.target[p * 3 + c]! - clean.data[p * 3 + c]!) < 1e-6, 'under the damage the target is the clean photo');
+      if (flagged > 0 && synth.damage[p]! > 0) assert.ok(Math.abs(pair.target[p * 3 + c]! - clean.data[p * 3 + c]!) < 1e-6, 'under the mask, even faint damage is to be cleaned');
     }
     if (flagged === 1 && real[p] === 0) counts.decoy++;
     if (real[p] === 1) counts.real++;

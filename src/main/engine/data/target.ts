@@ -62,24 +62,29 @@ export function trainingPair(target: TrainingTarget, clean: Float32Array, synth:
   return { input, target: out };
 }
 
-/** See 'fill-check' at the top. Where the grown damage mask is set the target is the clean photo; under the
- *  decoys only it is the original (the photo as it came in). */
+/**
+ * See 'fill-check' at the top. Decoys are placed on the clean photo's structure (where a detector's false alarms
+ * fall: placed on the damaged photo they would seek out the damage itself). Under the mask the target is the
+ * clean photo wherever the synthesis changed a pixel at all (even too faintly to be in the thresholded mask),
+ * and the original elsewhere: a filler taught to keep a faint scratch under a decoy keeps real ones too.
+ */
 function checkingFillPair(clean: Float32Array, synth: SynthesisResult, rng: Rng): TrainingPair {
   const { damage, image: original } = synth;
-  const decoys = decoyMask(original, rng);
+  const { width, height } = original;
+  const decoys = decoyMask({ width, height, data: clean }, rng);
   const flagged = new Float32Array(damage.length);
   for (let p = 0; p < damage.length; p++) flagged[p] = Math.max(damage[p]!, decoys[p]!);
   const filled = fillDamage(original, flagged);
-  const real = fillMask(damage, original.width, original.height, FILL_THRESHOLD, FILL_GROW);
+  const real = fillMask(damage, width, height, FILL_THRESHOLD, FILL_GROW);
   const input = new Float32Array(damage.length * 7);
   const out = new Float32Array(damage.length * 3);
   for (let p = 0; p < damage.length; p++) {
-    const m = real[p]!;
+    const toClean = filled.replaced[p]! > 0 ? Math.max(real[p]!, damage[p]! > 0 ? 1 : 0) : 0;
     for (let c = 0; c < 3; c++) {
       const o = original.data[p * 3 + c]!;
       input[p * 7 + c] = filled.image.data[p * 3 + c]!;
       input[p * 7 + 4 + c] = o;
-      out[p * 3 + c] = o + m * (clean[p * 3 + c]! - o);
+      out[p * 3 + c] = o + toClean * (clean[p * 3 + c]! - o);
     }
     input[p * 7 + 3] = filled.replaced[p]!;
   }
