@@ -9,7 +9,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calibrationSide, estimateBatchSeconds, overlapFactor, WRITE_SECONDS_PER_OUTPUT_PIXEL } from '../../../src/main/engine/infer/estimate';
 import { restoreBatch, type BatchStart } from '../../../src/main/engine/infer/batch';
-import { wrapLayersModel } from '../../../src/main/engine/infer/model';
+import { analyseLayers, wrapLayersModel } from '../../../src/main/engine/infer/model';
+import type { DamageFiller } from '../../../src/main/engine/infer/learned-fill';
+import type { RepairStage } from '../../../src/main/engine/infer/repair';
+import { ARCHITECTURES } from '../../../src/main/engine/models/index';
 import { mulberry32, residualModel, tempDir, writePhoto } from '../restore/helpers';
 import { useTestBackend } from '../../helpers/native';
 
@@ -93,5 +96,46 @@ test('before the first file, the estimate is near the real time, and a heavy 4x 
   } finally {
     light.dispose();
     heavy.dispose();
+  }
+});
+
+test('repair\'s detector and filler are counted in the estimate: a filler that runs on the holes costs time before the first file', async () => {
+  const input = join(root.dir, 'in-repair');
+  await mkdir(input);
+  await writePhoto(join(input, 'a.png'), 256, 192, { seed: 3 });
+  const model = wrapLayersModel(residualModel(), { id: 'light', name: 'light', fingerprint: 'light' });
+  const detector = wrapLayersModel(residualModel(9), { id: 'detector', name: 'detector', fingerprint: 'detector', detector: true });
+  // A filler as loadDamageFiller makes one (4 channels in: photo + mask), with the bundled filler's architecture.
+  const fillNet = ARCHITECTURES['fill-unet'].build({ filters: 16, depth: 3 });
+  const analysis = analyseLayers(fillNet);
+  const filler: DamageFiller = {
+    id: 'filler',
+    name: 'filler',
+    fingerprint: 'filler',
+    run: (x) => tf.tidy(() => fillNet.predict(x) as tf.Tensor4D),
+    scale: 1,
+    macsPerPixel: null,
+    multiple: analysis.multiple,
+    receptiveRadius: analysis.receptiveRadius,
+    bytesPerPixel: analysis.bytesPerPixel,
+    fixedSize: null,
+    dispose: () => fillNet.dispose(),
+    seesOriginal: false,
+  };
+  try {
+    const estimate = async (repair: RepairStage): Promise<number> => {
+      let start: BatchStart | null = null;
+      await restoreBatch({ input, out: join(root.dir, `out-repair-${repair.filler ? 'fill' : 'plain'}`), model, repair }, { onStart: (s) => (start = s) });
+      const seconds = (start as BatchStart | null)?.estimatedSeconds;
+      assert.ok(typeof seconds === 'number', 'an estimate before the first file');
+      return seconds;
+    };
+    const plain = await estimate({ detector, strength: 0.5 });
+    const filled = await estimate({ detector, strength: 0.5, filler });
+    assert.ok(filled > plain * 1.5, `with the filler ${filled.toFixed(3)} s, without ${plain.toFixed(3)} s`);
+  } finally {
+    model.dispose();
+    detector.dispose();
+    filler.dispose();
   }
 });

@@ -131,14 +131,25 @@ export interface RestoreSummary {
   files: FileOutcome[];
 }
 
-/** Restores a file or folder of photos. Resolves with the summary (also when cancelled: `cancelled` is set). */
-/** Seconds per pixel of the model, plus the detector's when repair is on; null when either cannot run a tile. */
-async function timeStages(model: RestoreModel, detector?: RestoreModel): Promise<number | null> {
-  const own = await timeModel(model).catch(() => null);
-  if (own === null || !detector) return own;
-  const detecting = await timeModel(detector).catch(() => null);
-  return detecting === null ? null : own + detecting;
+/**
+ * Seconds per pixel of the model, plus the detector's and the filler's when repair is on; null when any of
+ * them cannot run a tile. The filler only runs on tiles that hold damage, which is not known before the
+ * detector has run: it is counted on every tile (an old photo's damage is usually everywhere).
+ */
+async function timeStages(model: RestoreModel, repair?: RepairStage): Promise<number | null> {
+  const stages: [RestoreModel, number][] = [[model, 3]];
+  if (repair) stages.push([repair.detector, 3]);
+  if (repair?.filler) stages.push([repair.filler, repair.filler.seesOriginal ? 7 : 4]);
+  let total = 0;
+  for (const [stage, channels] of stages) {
+    const seconds = await timeModel(stage, channels).catch(() => null);
+    if (seconds === null) return null;
+    total += seconds;
+  }
+  return total;
 }
+
+/** Restores a file or folder of photos. Resolves with the summary (also when cancelled: `cancelled` is set). */
 
 export async function restoreBatch(options: RestoreBatchOptions, control: RestoreBatchControl = {}): Promise<RestoreSummary> {
   const started = Date.now();
@@ -160,7 +171,7 @@ export async function restoreBatch(options: RestoreBatchOptions, control: Restor
     const sizes = await measureWork(toDo);
     const defaultPlan = planTiles(model, options.tile);
     // A model that cannot even run one small tile (out of memory) gets no estimate; its files say why.
-    const secondsPerPixel = toDo.length > 0 ? await timeStages(model, options.repair?.detector) : null;
+    const secondsPerPixel = toDo.length > 0 ? await timeStages(model, options.repair) : null;
     const estimatedSeconds = secondsPerPixel === null ? null : estimateBatchSeconds(sizes, defaultPlan, model, secondsPerPixel);
     const megapixelsTotal = toDo.reduce((a, t) => a + t.megapixels, 0);
     control.onStart?.({

@@ -32,16 +32,17 @@ export function calibrationSide(model: Pick<RestoreModel, 'macsPerPixel' | 'mult
 }
 
 /**
- * Seconds the model takes per input pixel on this backend. The first runs (kernels compile, weights upload)
+ * Seconds the model takes per input pixel on this backend (`channels`: what it takes in; 4 or 7 for a damage
+ * filler). The first runs (kernels compile, weights upload)
  * start at the calibration side, or 16 pixels when the cost is unknown, and the tile doubles until a run
  * takes long enough to time, so an unknown heavy model costs one small run, not a minute.
  */
-export async function timeModel(model: RestoreModel): Promise<number> {
+export async function timeModel(model: RestoreModel, channels = 3): Promise<number> {
   const target = calibrationSide(model);
   let side = model.macsPerPixel || model.fixedSize ? target : Math.max(16, Math.max(1, model.multiple));
   const once = async (): Promise<number> => {
     const start = performance.now();
-    const y = tf.tidy(() => model.run(tf.zeros([1, side, side, 3]) as tf.Tensor4D));
+    const y = tf.tidy(() => model.run(tf.zeros([1, side, side, channels]) as tf.Tensor4D));
     try {
       await y.data(); // the work happens on read for async backends
     } finally {
