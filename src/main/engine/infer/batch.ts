@@ -150,7 +150,6 @@ async function timeStages(model: RestoreModel, repair?: RepairStage): Promise<nu
 }
 
 /** Restores a file or folder of photos. Resolves with the summary (also when cancelled: `cancelled` is set). */
-
 export async function restoreBatch(options: RestoreBatchOptions, control: RestoreBatchControl = {}): Promise<RestoreSummary> {
   const started = Date.now();
   const { model } = options;

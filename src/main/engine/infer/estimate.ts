@@ -33,9 +33,9 @@ export function calibrationSide(model: Pick<RestoreModel, 'macsPerPixel' | 'mult
 
 /**
  * Seconds the model takes per input pixel on this backend (`channels`: what it takes in; 4 or 7 for a damage
- * filler). The first runs (kernels compile, weights upload)
- * start at the calibration side, or 16 pixels when the cost is unknown, and the tile doubles until a run
- * takes long enough to time, so an unknown heavy model costs one small run, not a minute.
+ * filler). The first runs (kernels compile, weights upload) start at the calibration side, or 16 pixels when
+ * the cost is unknown, and the tile doubles until a run takes long enough to time, so an unknown heavy model
+ * costs one small run, not a minute.
  */
 export async function timeModel(model: RestoreModel, channels = 3): Promise<number> {
   const target = calibrationSide(model);
