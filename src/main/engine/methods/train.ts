@@ -24,7 +24,7 @@ import {
   type TrainRunState,
 } from '#shared/training';
 import { createPatchSampler, createValidationSet, deriveSeed, recipeDrawsDamage, splitDataset, type ManagedPatchSampler } from '../data/index';
-import { getArchitecture } from '../models/index';
+import { getArchitecture, inputChannelsFor } from '../models/index';
 import { findLatestCheckpoint, readCheckpointState, train, type TrainResult } from '../train/index';
 import { loadPackageDir, savePackage, trainingSection } from '../package/index';
 import { loadVgg16Weights } from '../keras/vgg16';
@@ -189,12 +189,9 @@ export async function runTrainJob(input: TrainParamsInput, ctx: TrainJobContext 
     }
     if (start && resumedFrom === 0) {
       const loaded = (await loadPackageDir(start.dir)).model;
-      const channels = (m: tfl.LayersModel): number | null | undefined => m.inputs[0]?.shape[3];
-      const built = arch.build(hyper, { channels: 3 });
-      if (channels(loaded) === channels(built)) {
-        built.dispose();
-        initialModel = loaded;
-      } else initialModel = widenInputChannels(loaded, built, `"${start.card.name}" (${start.dir})`);
+      // Only a run that adds input channels (seesOriginal) builds a second model to widen into.
+      if (loaded.inputs[0]?.shape[3] === inputChannelsFor(arch.task, 3, hyper)) initialModel = loaded;
+      else initialModel = widenInputChannels(loaded, arch.build(hyper, { channels: 3 }), `"${start.card.name}" (${start.dir})`);
     }
 
     emit({
